@@ -1,0 +1,55 @@
+# Werkmaatje: `make run` starts the bot, `make test` checks it. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+RASA_VENV := .venv-rasa
+BIN       := $(VENV)/bin
+
+.PHONY: help run test lint typecheck data-validate pytest bench train venv venv-rasa \
+        lock lock-rasa clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+run: venv venv-rasa ## start the action server, Rasa and the gateway (web chat on :8080)
+	$(BIN)/werkmaatje run
+
+test: venv venv-rasa lint typecheck data-validate pytest ## ruff, mypy, Rasa data validation and pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+data-validate: venv venv-rasa ## check the training data with `rasa data validate`
+	$(BIN)/werkmaatje data validate
+
+# pytest exits 5 when no test ran, so an empty run fails here too.
+pytest: venv venv-rasa
+	$(BIN)/werkmaatje train
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv venv-rasa ## run the benchmarks in bench/ (JSON lines on stdout)
+	$(BIN)/werkmaatje train
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+train: venv venv-rasa ## train a model unless one matches the training data
+	$(BIN)/werkmaatje train
+
+venv: ## create or refresh .venv from requirements/project.lock
+	@scripts/venv.sh $(VENV) requirements/project.lock editable
+
+venv-rasa: ## create or refresh .venv-rasa from requirements/rasa.lock
+	@scripts/venv.sh $(RASA_VENV) requirements/rasa.lock
+
+lock: ## re-resolve the project's dependencies into requirements/project.lock
+	scripts/lock.sh project
+
+lock-rasa: ## re-resolve Rasa's dependencies into requirements/rasa.lock
+	scripts/lock.sh rasa
+
+clean: ## remove environments, models and local data
+	rm -rf $(VENV) $(RASA_VENV) models .rasa var results .mypy_cache .ruff_cache .pytest_cache

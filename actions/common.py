@@ -1,0 +1,43 @@
+"""What several actions need: the person's language and a database session off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from rasa_sdk import Tracker
+from sqlalchemy.orm import Session
+
+from store.db import session_scope
+
+T = TypeVar("T")
+
+LANGUAGES = ("nl", "en")
+
+
+def language_from_code(code: object) -> str | None:
+    """Map a client language code such as `en-GB` to one of ours, or None when unknown."""
+    if not isinstance(code, str) or not code:
+        return None
+    short = code.strip().lower().replace("_", "-").split("-")[0]
+    return short if short in LANGUAGES else None
+
+
+def current_language(tracker: Tracker) -> str:
+    """The conversation's language: the slot, else the channel's hint, else Dutch."""
+    slot = tracker.get_slot("language")
+    if slot in LANGUAGES:
+        return str(slot)
+    metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
+    return language_from_code(metadata.get("language_code")) or "nl"
+
+
+async def in_session(work: Callable[[Session], T]) -> T:
+    """Run `work` with a fresh session in a worker thread; commits on success."""
+
+    def run() -> T:
+        with session_scope() as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)

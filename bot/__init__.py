@@ -1,0 +1,1 @@
+"""The Werkmaatje gateway: channels in, Rasa in the middle, replies out."""

@@ -1,0 +1,177 @@
+"""The `werkmaatje` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+
+
+def _settings() -> Settings:
+    """The settings, or a clear message and exit when the configuration is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        sys.exit(f"Configuration error: {messages}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Train if needed, start the action server, Rasa and the gateway, and wait."""
+    from bot import launcher
+    from bot.model import ensure_model
+    from store.db import create_schema, make_engine
+
+    settings = _settings()
+    engine = make_engine(launcher.absolute_sqlite_url(settings.database_url))
+    create_schema(engine)
+    engine.dispose()
+    model = Path(settings.rasa_model) if settings.rasa_model else ensure_model()
+
+    services = [
+        launcher.action_server(settings),
+        launcher.rasa_server(settings, model),
+        launcher.gateway(settings),
+    ]
+    started = time.monotonic()
+    print("Starting the action server, Rasa (loading its model takes a minute) and the gateway…")
+    print(f"Logs: {launcher.LOG_DIR}/")
+    try:
+        launcher.start_all(services)
+    except launcher.StartupError as error:
+        print(f"Werkmaatje could not start: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/chat"
+    print(f"Werkmaatje is ready after {time.monotonic() - started:.0f} s.")
+    print(f"  Web chat:  {url}")
+    if settings.telegram_enabled:
+        mode = (
+            "webhook " + str(settings.telegram_webhook_url)
+            if settings.telegram_webhook_url
+            else "polling"
+        )
+        print(f"  Telegram:  on ({mode})")
+    else:
+        print("  Telegram:  off (set TELEGRAM_BOT_TOKEN to add it)")
+    print("Press Ctrl-C to stop.")
+    return launcher.wait_forever(services)
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    """Serve only the gateway (Rasa and the action server run elsewhere)."""
+    from bot.gateway import main
+
+    _settings()
+    main()
+    return 0
+
+
+def cmd_actions(args: argparse.Namespace) -> int:
+    """Serve only the action server."""
+    import os
+
+    from bot import launcher
+
+    settings = _settings()
+    service = launcher.action_server(settings)
+    os.execve(service.command[0], list(service.command), service.env)  # noqa: S606
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model unless one matches the current training data."""
+    from bot.model import ensure_model
+
+    print(ensure_model())
+    return 0
+
+
+def cmd_data_validate(args: argparse.Namespace) -> int:
+    """Validate the domain, NLU data, stories and rules; any real warning fails."""
+    from bot.data_check import validate
+
+    return validate()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Print everything stored about one person as JSON."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.launcher import absolute_sqlite_url
+    from store.db import engine_for, session_scope
+    from store.export import export_job_seeker
+    from store.profiles import split_sender
+
+    try:
+        channel, user_id = split_sender(args.identity)
+    except ValueError:
+        print("Give the person as CHANNEL:ID, for example telegram:123456.", file=sys.stderr)
+        return 2
+    try:
+        engine = engine_for(absolute_sqlite_url(_settings().database_url))
+        with session_scope(engine) as session:
+            data = export_job_seeker(session=session, channel=channel, channel_user_id=user_id)
+    except LookupError:
+        print(f"Nothing is stored for {channel}:{user_id}.", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"The database could not be read: {type(error).__name__}", file=sys.stderr)
+        return 1
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    print()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per task."""
+    parser = argparse.ArgumentParser(
+        prog="werkmaatje", description="Werkmaatje: a chatbot that helps job seekers find work."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the whole bot", description=cmd_run.__doc__)
+    run.set_defaults(func=cmd_run)
+    gateway = commands.add_parser(
+        "gateway", help="serve only the gateway", description=cmd_gateway.__doc__
+    )
+    gateway.set_defaults(func=cmd_gateway)
+    actions = commands.add_parser(
+        "actions", help="serve only the action server", description=cmd_actions.__doc__
+    )
+    actions.set_defaults(func=cmd_actions)
+    train = commands.add_parser(
+        "train", help="train a model if the data changed", description=cmd_train.__doc__
+    )
+    train.set_defaults(func=cmd_train)
+    data = commands.add_parser(
+        "data", help="training data tools", description="Training data tools."
+    )
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
+    data_validate = data_commands.add_parser(
+        "validate", help="validate the training data", description=cmd_data_validate.__doc__
+    )
+    data_validate.set_defaults(func=cmd_data_validate)
+    export = commands.add_parser(
+        "export", help="print a person's data as JSON", description=cmd_export.__doc__
+    )
+    export.add_argument("identity", metavar="CHANNEL:ID", help="for example telegram:123456")
+    export.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

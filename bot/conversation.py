@@ -1,0 +1,46 @@
+"""Forwarding one person's messages to Rasa one at a time, whatever channel they come from."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot import messages
+from bot.rasa_client import RasaClient, RasaUnavailable, Reply
+
+
+class Conversations:
+    """Serialises each sender's messages; Rasa's lock store alone does not guarantee order."""
+
+    def __init__(self, rasa: RasaClient) -> None:
+        self._rasa = rasa
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def _turn(self, sender: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(sender, (asyncio.Lock(), 0))
+        self._locks[sender] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[sender]
+            if users == 1:
+                del self._locks[sender]
+            else:
+                self._locks[sender] = (lock, users - 1)
+
+    async def handle(self, sender: str, message: str, metadata: dict[str, Any]) -> list[Reply]:
+        """Rasa's replies to one message, or an apology when Rasa cannot be reached."""
+        async with self._turn(sender):
+            try:
+                return await self._rasa.send(sender, message, metadata)
+            except RasaUnavailable:
+                code = metadata.get("language_code")
+                return [
+                    Reply(
+                        text=messages.text("unavailable", code if isinstance(code, str) else None)
+                    )
+                ]

@@ -1,0 +1,125 @@
+"""The gateway's ASGI application: Telegram webhook, web chat and health, in one web server."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.conversation import Conversations
+from bot.logs import configure_logging
+from bot.rasa_client import RasaClient
+from bot.settings import Settings, get_settings
+from bot.telegram_channel import TelegramChannel
+from bot.webchat import WebChat
+
+logger = logging.getLogger(__name__)
+
+MAX_UPDATE_BYTES = 1_000_000
+
+
+class Gateway:
+    """Holds the channels and routes requests to them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        self.conversations = Conversations(self.rasa)
+        self.webchat = WebChat(self.conversations)
+        self.telegram = (
+            TelegramChannel(settings, self.conversations) if settings.telegram_enabled else None
+        )
+
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Start and stop the channels with the web server."""
+        if self.telegram is not None:
+            await self.telegram.start()
+        try:
+            yield
+        finally:
+            if self.telegram is not None:
+                await self.telegram.stop()
+            await self.rasa.aclose()
+
+    async def telegram_webhook(self, request: Request) -> Response:
+        """Receive one update from Telegram; only Telegram knows the secret."""
+        if self.telegram is None or self.telegram.polling:
+            return JSONResponse({"error": "The Telegram webhook is not enabled."}, 404)
+        secret = self.settings.telegram_webhook_secret
+        assert secret is not None
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            return JSONResponse({"error": "Forbidden."}, 403)
+        if not self.telegram.ready.is_set():
+            # Telegram retries non-2xx answers, so nothing is lost while we connect.
+            return JSONResponse({"error": "Not ready yet."}, 503)
+        body = await request.body()
+        if len(body) > MAX_UPDATE_BYTES:
+            return JSONResponse({"error": "Update too large."}, 413)
+        try:
+            data: Any = json.loads(body)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+            await self.telegram.receive(data)
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "Not a Telegram update."}, 400)
+        return JSONResponse({"ok": True})
+
+    async def healthz(self, request: Request) -> Response:
+        """Liveness, with the state of each channel."""
+        telegram = "off"
+        if self.telegram is not None:
+            mode = "polling" if self.telegram.polling else "webhook"
+            telegram = mode if self.telegram.ready.is_set() else "connecting"
+        return JSONResponse({"status": "ok", "telegram": telegram, "webchat": "on"})
+
+    async def root(self, request: Request) -> Response:
+        """Send visitors to the chat."""
+        return RedirectResponse("/chat")
+
+    def app(self) -> Starlette:
+        """The ASGI application."""
+        return Starlette(
+            routes=[
+                Route("/", self.root),
+                Route("/healthz", self.healthz),
+                Route("/telegram/webhook", self.telegram_webhook, methods=["POST"]),
+                Route("/chat", self.webchat.page_view),
+                Route("/chat/messages", self.webchat.message_view, methods=["POST"]),
+            ],
+            lifespan=self.lifespan,
+        )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the gateway for `settings` (the environment's when not given)."""
+    return Gateway(settings or get_settings()).app()
+
+
+def main() -> None:
+    """Serve the gateway with uvicorn on GATEWAY_HOST:GATEWAY_PORT."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=True,
+        ws="none",  # no websockets; the websockets release rasa-sdk pins is too old for uvicorn
+    )
+
+
+if __name__ == "__main__":
+    main()

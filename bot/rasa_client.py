@@ -1,0 +1,111 @@
+"""Talking to Rasa's REST channel: one user message in, the bot's replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (down, starting, overloaded or erroring)."""
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button under a reply; pressing it sends `payload` back to Rasa."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message from the bot."""
+
+    text: str | None = None
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+    image: str | None = None
+
+    @classmethod
+    def from_rasa(cls, data: dict[str, Any]) -> Reply:
+        """Parse one element of the REST channel's answer."""
+        buttons = tuple(
+            Button(title=str(button.get("title", "")), payload=str(button.get("payload", "")))
+            for button in data.get("buttons") or []
+            if isinstance(button, dict) and button.get("payload")
+        )
+        text = data.get("text")
+        image = data.get("image")
+        return cls(
+            text=str(text) if text else None,
+            buttons=buttons,
+            image=str(image) if image else None,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The reply as the web chat's JSON."""
+        return {
+            "text": self.text,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
+            "image": self.image,
+        }
+
+
+class RasaClient:
+    """A small client for `POST /webhooks/rest/webhook` with retries for a Rasa that restarts."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        attempts: int = 3,
+        backoff: float = 0.5,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+        self._attempts = attempts
+        self._backoff = backoff
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[Reply]:
+        """Send one message and return Rasa's replies; RasaUnavailable when it keeps failing."""
+        body = {"sender": sender, "message": message, "metadata": metadata}
+        for attempt in range(1, self._attempts + 1):
+            try:
+                response = await self._client.post(self._url, json=body)
+            except httpx.TransportError as error:
+                # Only a request that never reached Rasa is safe to send again.
+                if not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
+                    logger.warning("Rasa request failed: %s", type(error).__name__)
+                    raise RasaUnavailable(type(error).__name__) from error
+                logger.warning("Rasa not reachable (attempt %s of %s)", attempt, self._attempts)
+                if attempt == self._attempts:
+                    raise RasaUnavailable("not reachable") from error
+                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+                continue
+            if response.status_code != 200:
+                logger.warning("Rasa answered HTTP %s", response.status_code)
+                raise RasaUnavailable(f"HTTP {response.status_code}")
+            try:
+                data = response.json()
+            except ValueError as error:
+                raise RasaUnavailable("not JSON") from error
+            if not isinstance(data, list):
+                raise RasaUnavailable("unexpected answer")
+            return [Reply.from_rasa(item) for item in data if isinstance(item, dict)]
+        raise RasaUnavailable("not reachable")

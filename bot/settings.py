@@ -1,0 +1,98 @@
+"""All configuration, read from environment variables (and `.env` when present)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER = re.compile(r"^(change-?me|changeme|secret|x+|<.*>)$", re.IGNORECASE)
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class Settings(BaseSettings):
+    """One settings object for the gateway and the launcher; see .env.example for each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    werkmaatje_env: Literal["development", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    database_url: str = "sqlite:///var/werkmaatje.db"
+
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(default=8080, ge=1, le=65535)
+
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = Field(default=5005, ge=1, le=65535)
+    rasa_token: SecretStr | None = None
+    rasa_timeout_seconds: float = Field(default=30.0, gt=0)
+    rasa_model: str | None = None
+
+    action_server_host: str = "127.0.0.1"
+    action_server_port: int = Field(default=5055, ge=1, le=65535)
+    action_endpoint_url: str | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_base_url: str | None = None
+
+    @field_validator(
+        "rasa_token",
+        "telegram_bot_token",
+        "telegram_webhook_secret",
+        "telegram_webhook_url",
+        "telegram_api_base_url",
+        "rasa_model",
+        "action_endpoint_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check_secrets(self) -> Settings:
+        if self.telegram_webhook_url:
+            if self.telegram_bot_token is None:
+                raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_BOT_TOKEN")
+            if self.telegram_webhook_secret is None:
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET "
+                    "(1-256 characters: letters, digits, _ and -)"
+                )
+        secret = self.telegram_webhook_secret
+        if secret is not None and not _WEBHOOK_SECRET.match(secret.get_secret_value()):
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET may hold 1-256 letters, digits, _ and - only"
+            )
+        if self.werkmaatje_env == "production":
+            for name in ("rasa_token", "telegram_bot_token", "telegram_webhook_secret"):
+                value = getattr(self, name)
+                if value is not None and _PLACEHOLDER.match(value.get_secret_value()):
+                    raise ValueError(f"{name.upper()} still has a placeholder value")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Whether a Telegram bot token is configured."""
+        return self.telegram_bot_token is not None
+
+    @property
+    def resolved_action_endpoint_url(self) -> str:
+        """Where Rasa calls the action server."""
+        return (
+            self.action_endpoint_url
+            or f"http://{self.action_server_host}:{self.action_server_port}/webhook"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

@@ -1,0 +1,245 @@
+"""Telegram: a python-telegram-bot Application fed by our webhook route (or by polling)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import messages
+from bot.conversation import Conversations
+from bot.rasa_client import Reply
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+START_PAYLOAD = "/greet"
+
+
+class RecentIds:
+    """A bounded set of recently seen update ids; Telegram re-sends an update it saw no 2xx for."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def add(self, update_id: int) -> bool:
+        """Remember `update_id`; False when it was already seen."""
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+class CallbackPayloads:
+    """Maps Rasa button payloads longer than Telegram allows to short tokens and back."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._payloads: OrderedDict[str, str] = OrderedDict()
+
+    def encode(self, payload: str) -> str:
+        """callback_data for a payload."""
+        if len(payload.encode()) <= CALLBACK_DATA_LIMIT:
+            return payload
+        token = "#" + hashlib.sha256(payload.encode()).hexdigest()[:40]
+        self._payloads[token] = payload
+        self._payloads.move_to_end(token)
+        if len(self._payloads) > self._size:
+            self._payloads.popitem(last=False)
+        return token
+
+    def decode(self, data: str) -> str | None:
+        """The payload for callback_data; None for an expired token."""
+        if data.startswith("#"):
+            return self._payloads.get(data)
+        return data
+
+
+def keyboard(reply: Reply, payloads: CallbackPayloads) -> InlineKeyboardMarkup | None:
+    """Rasa's buttons as an inline keyboard, short titles side by side."""
+    if not reply.buttons:
+        return None
+    buttons = [
+        InlineKeyboardButton(button.title, callback_data=payloads.encode(button.payload))
+        for button in reply.buttons
+    ]
+    if len(buttons) <= 3 and all(len(button.text) <= 12 for button in buttons):
+        return InlineKeyboardMarkup([buttons])
+    return InlineKeyboardMarkup([[button] for button in buttons])
+
+
+class TelegramChannel:
+    """Owns the PTB Application: handlers, de-duplication and sending replies."""
+
+    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+        assert settings.telegram_bot_token is not None
+        self.settings = settings
+        self.conversations = conversations
+        self.recent = RecentIds()
+        self.payloads = CallbackPayloads()
+        self.ready = asyncio.Event()
+        self.polling = settings.telegram_webhook_url is None
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+            Application.builder()
+            .token(settings.telegram_bot_token.get_secret_value())
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            # Updates of different chats run side by side; Conversations keeps each chat in order.
+            .concurrent_updates(256)
+        )
+        if settings.telegram_api_base_url:
+            base = settings.telegram_api_base_url.rstrip("/")
+            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        if not self.polling:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(CallbackQueryHandler(self._on_button))
+        self.application.add_handler(MessageHandler(filters.TEXT, self._on_text))
+        self.application.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other)
+        )
+        self.application.add_error_handler(self._on_error)
+        self._starter: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start in the background; Telegram being unreachable must not stop the web chat."""
+        self._starter = asyncio.create_task(self._start_with_retries())
+
+    async def _start_with_retries(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._start_once()
+            except (TelegramError, OSError) as error:
+                logger.warning(
+                    "Telegram start failed (%s); retrying in %.0f s", type(error).__name__, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            self.ready.set()
+            logger.info("Telegram ready (%s)", "polling" if self.polling else "webhook")
+            return
+
+    async def _start_once(self) -> None:
+        app = self.application
+        if not app._initialized:
+            await app.initialize()
+        if self.polling:
+            assert app.updater is not None
+            if not app.updater.running:
+                await app.updater.start_polling(allowed_updates=["message", "callback_query"])
+        else:
+            assert self.settings.telegram_webhook_url is not None
+            assert self.settings.telegram_webhook_secret is not None
+            await app.bot.set_webhook(
+                url=self.settings.telegram_webhook_url,
+                secret_token=self.settings.telegram_webhook_secret.get_secret_value(),
+                allowed_updates=["message", "callback_query"],
+            )
+        if not app.running:
+            await app.start()
+
+    async def stop(self) -> None:
+        """Stop polling and the application."""
+        if self._starter is not None and not self._starter.done():
+            self._starter.cancel()
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        if app._initialized:
+            await app.shutdown()
+
+    async def receive(self, data: dict[str, Any]) -> bool:
+        """Queue one webhook update; False when its update_id was seen before."""
+        update = Update.de_json(data, self.application.bot)
+        if not self.recent.add(update.update_id):
+            logger.info("Ignoring repeated update %s", update.update_id)
+            return False
+        await self.application.update_queue.put(update)
+        return True
+
+    async def _forward(self, update: Update, message: str) -> None:
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is None:
+            return
+        metadata = {
+            "channel": "telegram",
+            "language_code": user.language_code if user else None,
+            "first_name": user.first_name if user else None,
+        }
+        replies = await self.conversations.handle(f"telegram:{chat.id}", message, metadata)
+        for reply in replies:
+            await self._send(chat.id, reply)
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        bot = self.application.bot
+        markup = keyboard(reply, self.payloads)
+        if reply.image:
+            await bot.send_photo(chat_id, reply.image, caption=reply.text, reply_markup=markup)
+        elif reply.text:
+            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        text = message.text.strip()
+        if text.split("@")[0] == "/start":
+            text = START_PAYLOAD
+        elif text.startswith("/"):
+            # Other commands are words to understand, not intents to trigger.
+            text = text.lstrip("/").replace("_", " ")
+        if text:
+            await self._forward(update, text)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        payload = self.payloads.decode(query.data or "")
+        if query.message is not None and query.message.chat is not None:
+            # The choice is made; removing the buttons prevents a second, stale press.
+            try:
+                await query.edit_message_reply_markup(reply_markup=None)
+            except TelegramError as error:
+                logger.info("Could not remove buttons: %s", type(error).__name__)
+        if payload:
+            await self._forward(update, payload)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is not None:
+            code = user.language_code if user else None
+            await self.application.bot.send_message(chat.id, messages.text("text_only", code))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The exception's text can quote the message; its type is enough to find it in a trace.
+        error = context.error
+        logger.error(
+            "Handling a Telegram update failed: %s",
+            type(error).__name__,
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )

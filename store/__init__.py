@@ -1,0 +1,1 @@
+"""The project database: job seekers, consents and profiles, shared by actions, gateway and CLI."""

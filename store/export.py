@@ -1,0 +1,87 @@
+"""The person's data as one JSON object in the `werkmaatje.export/1` format of SPEC.md."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from store.models import JobSeeker
+from store.profiles import find_job_seeker
+
+SCHEMA = "werkmaatje.export/1"
+
+# Export key -> ProfileItem.kind for the list fields of the profile.
+_LIST_FIELDS = {
+    "talents": "talent",
+    "development_points": "development_point",
+    "roles": "role",
+    "sectors": "sector",
+    "pathways": "pathway",
+    "support_needs": "support_need",
+}
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC; SQLite hands back naive datetimes that were stored as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _profile(seeker: JobSeeker) -> dict[str, Any]:
+    profile = seeker.profile
+    result: dict[str, Any] = {
+        "name": profile.name if profile else None,
+        "talents": [],
+        "development_points": [],
+        "roles": [],
+        "sectors": [],
+        "place": profile.place if profile else None,
+        "max_travel_minutes": profile.max_travel_minutes if profile else None,
+        "hours_min": profile.hours_min if profile else None,
+        "hours_max": profile.hours_max if profile else None,
+        "pathways": [],
+        "start": profile.start if profile else None,
+        "support_needs": [],
+        "contact_preference": profile.contact_preference if profile else None,
+    }
+    kind_to_key = {kind: key for key, kind in _LIST_FIELDS.items()}
+    for item in sorted(seeker.items, key=lambda item: (item.kind, item.position)):
+        result[kind_to_key[item.kind]].append(item.value)
+    return result
+
+
+def export_job_seeker(*, session: Session, channel: str, channel_user_id: str) -> dict[str, Any]:
+    """The export object for one channel identity; raises LookupError when nothing is stored."""
+    seeker = find_job_seeker(session=session, channel=channel, channel_user_id=channel_user_id)
+    if seeker is None:
+        raise LookupError(f"no data stored for {channel}:{channel_user_id}")
+    return {
+        "schema": SCHEMA,
+        "job_seeker": {
+            "channel": seeker.channel,
+            "channel_user_id": seeker.channel_user_id,
+            "language": seeker.language,
+            "created_at": iso(seeker.created_at),
+        },
+        "consents": [
+            {
+                "purpose": consent.purpose,
+                "given": consent.given,
+                "text_version": consent.text_version,
+                "at": iso(consent.at),
+            }
+            for consent in seeker.consents
+        ],
+        "profile": _profile(seeker),
+        # Handovers, nudges, success moments and the conversation history are not stored
+        # yet; the keys are present so consumers can rely on the format.
+        "handovers": [],
+        "nudges": {"frequency": None, "paused_until": None, "sent": []},
+        "success_moments": [],
+        "conversation": [],
+    }

@@ -1,0 +1,122 @@
+"""Reading and writing job seekers, consents and profile answers; callers pass the session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from store.models import Consent, JobSeeker, Profile, ProfileItem
+
+PROFILE_LIST_KINDS = (
+    "talent",
+    "development_point",
+    "role",
+    "sector",
+    "pathway",
+    "support_need",
+)
+CONSENT_PURPOSES = ("profile", "share_with_recruiter", "support_needs", "nudges")
+CONSENT_TEXT_VERSION = "v1"
+
+
+def split_sender(sender_id: str) -> tuple[str, str]:
+    """Split a Rasa sender id such as `telegram:123` into channel and channel user id."""
+    channel, sep, user_id = sender_id.partition(":")
+    if not sep or not channel or not user_id:
+        raise ValueError("sender id must look like CHANNEL:ID")
+    return channel, user_id
+
+
+def find_job_seeker(*, session: Session, channel: str, channel_user_id: str) -> JobSeeker | None:
+    """The job seeker for a channel identity, if any."""
+    return session.scalars(
+        select(JobSeeker).where(
+            JobSeeker.channel == channel, JobSeeker.channel_user_id == channel_user_id
+        )
+    ).one_or_none()
+
+
+def get_or_create_job_seeker(
+    *, session: Session, channel: str, channel_user_id: str, language: str
+) -> JobSeeker:
+    """The job seeker for a channel identity, created on first contact."""
+    seeker = find_job_seeker(session=session, channel=channel, channel_user_id=channel_user_id)
+    if seeker is None:
+        seeker = JobSeeker(channel=channel, channel_user_id=channel_user_id, language=language)
+        session.add(seeker)
+        session.flush()
+    elif seeker.language != language:
+        seeker.language = language
+    return seeker
+
+
+def record_consent(
+    *,
+    session: Session,
+    job_seeker: JobSeeker,
+    purpose: str,
+    given: bool,
+    text_version: str = CONSENT_TEXT_VERSION,
+) -> Consent:
+    """Append a consent decision; earlier decisions stay as history."""
+    if purpose not in CONSENT_PURPOSES:
+        raise ValueError(f"unknown consent purpose {purpose!r}")
+    consent = Consent(
+        job_seeker_id=job_seeker.id,
+        purpose=purpose,
+        given=given,
+        text_version=text_version,
+        channel=job_seeker.channel,
+    )
+    session.add(consent)
+    session.flush()
+    return consent
+
+
+def has_consent(*, session: Session, job_seeker: JobSeeker, purpose: str) -> bool:
+    """Whether the latest decision for `purpose` is a yes."""
+    latest = session.scalars(
+        select(Consent)
+        .where(Consent.job_seeker_id == job_seeker.id, Consent.purpose == purpose)
+        .order_by(Consent.at.desc(), Consent.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return bool(latest and latest.given)
+
+
+def save_profile_fields(
+    *, session: Session, job_seeker: JobSeeker, fields: dict[str, str | int | None]
+) -> Profile:
+    """Set single-valued profile fields; keys are Profile column names, None clears a field."""
+    profile = session.get(Profile, job_seeker.id)
+    if profile is None:
+        profile = Profile(job_seeker_id=job_seeker.id)
+        session.add(profile)
+    for key, value in fields.items():
+        if key in ("job_seeker_id", "updated_at") or not hasattr(Profile, key):
+            raise ValueError(f"unknown profile field {key!r}")
+        setattr(profile, key, value)
+    session.flush()
+    return profile
+
+
+def replace_profile_items(
+    *, session: Session, job_seeker: JobSeeker, kind: str, values: Sequence[str]
+) -> None:
+    """Replace every entry of one list field with `values`, in order, skipping blanks."""
+    if kind not in PROFILE_LIST_KINDS:
+        raise ValueError(f"unknown profile list {kind!r}")
+    session.execute(
+        delete(ProfileItem).where(
+            ProfileItem.job_seeker_id == job_seeker.id, ProfileItem.kind == kind
+        )
+    )
+    cleaned = [value.strip() for value in values if value and value.strip()]
+    for position, value in enumerate(cleaned):
+        session.add(
+            ProfileItem(job_seeker_id=job_seeker.id, kind=kind, value=value, position=position)
+        )
+    session.flush()
+    session.expire(job_seeker, ["items"])

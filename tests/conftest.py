@@ -1,0 +1,141 @@
+"""Fixtures: databases, the trained model, the real processes and the fake Bot API server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from bot import launcher
+from bot.model import model_path
+from bot.settings import Settings
+from store.db import create_schema, make_engine
+from tests.fake_telegram import FakeBotApi
+from tests.stack import (
+    make_settings,
+    postgres_available,
+    postgres_database,
+    running,
+    wait_until,
+)
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+WEBHOOK_SECRET = "test-webhook-secret_123"
+
+
+def require(reason: str | None) -> None:
+    """Skip when something the test needs is missing; in CI that is a failure instead."""
+    if reason is None:
+        return
+    if CI:
+        pytest.fail(f"{reason} (CI=true: missing services fail the run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL."""
+    require(postgres_available())
+    with postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'werkmaatje.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the session's database, with the schema created."""
+    engine = make_engine(database_url)
+    create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current training data; `make test` trains it before pytest runs."""
+    path = model_path()
+    if not path.exists():
+        pytest.fail(f"No model for the current training data ({path.name}): run `make train`")
+    return path
+
+
+def telegram_state(settings: Settings) -> str:
+    """The gateway's Telegram state from /healthz."""
+    url = f"http://127.0.0.1:{settings.gateway_port}/healthz"
+    return str(httpx.get(url, timeout=5).json()["telegram"])
+
+
+@dataclass
+class Stack:
+    """The running processes of one end-to-end session and the fake Bot API they talk to."""
+
+    settings: Settings
+    telegram: FakeBotApi
+    engine: Engine
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway."""
+        return f"http://127.0.0.1:{self.settings.gateway_port}"
+
+
+@pytest.fixture(scope="session")
+def rasa_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Ports shared by Rasa and the action servers of every database."""
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+def rasa(
+    trained_model: Path, rasa_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    """The real Rasa server with the trained model, started once per test session."""
+    logs = tmp_path_factory.mktemp("rasa-logs")
+    with running(launcher.rasa_server(rasa_settings, trained_model, logs)):
+        yield rasa_settings
+
+
+@pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[FakeBotApi]:
+    """The fake Bot API server."""
+    with FakeBotApi() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(
+    rasa: Settings,
+    database_url: str,
+    engine: Engine,
+    fake_telegram: FakeBotApi,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    """Action server and gateway (webhook mode) on one database, in front of the shared Rasa."""
+    settings = make_settings(
+        database_url=database_url,
+        rasa_port=rasa.rasa_port,
+        rasa_url=rasa.rasa_url,
+        action_server_port=rasa.action_server_port,
+        telegram_bot_token=fake_telegram.token,
+        telegram_api_base_url=fake_telegram.base_url.removesuffix("/bot"),
+        telegram_webhook_secret=WEBHOOK_SECRET,
+    )
+    webhook_url = f"http://127.0.0.1:{settings.gateway_port}/telegram/webhook"
+    settings = settings.model_copy(update={"telegram_webhook_url": webhook_url})
+    logs = tmp_path_factory.mktemp("stack-logs")
+    fake_telegram.reset()
+    with running(launcher.action_server(settings, logs), launcher.gateway(settings, logs)):
+        wait_until(lambda: telegram_state(settings) == "webhook")
+        yield Stack(settings=settings, telegram=fake_telegram, engine=engine)

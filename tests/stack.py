@@ -1,0 +1,105 @@
+"""Running the real processes for end-to-end tests and benchmarks, on free loopback ports."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot import launcher
+from bot.settings import Settings
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for a test stack, ignoring any .env file and the environment's ports."""
+    values: dict[str, object] = {
+        "database_url": "sqlite:///:memory:",
+        "gateway_host": "127.0.0.1",
+        "gateway_port": free_port(),
+        "rasa_host": "127.0.0.1",
+        "rasa_port": free_port(),
+        "action_server_host": "127.0.0.1",
+        "action_server_port": free_port(),
+        "rasa_token": None,
+        "telegram_bot_token": None,
+        "telegram_webhook_url": None,
+        "telegram_webhook_secret": None,
+        "telegram_api_base_url": None,
+        "log_level": "INFO",
+    }
+    values.update(overrides)
+    if "rasa_url" not in overrides:
+        values["rasa_url"] = f"http://127.0.0.1:{values['rasa_port']}"
+    # model_validate skips the environment and .env sources: a test stack is what it says.
+    return Settings.model_validate(values)
+
+
+@contextmanager
+def running(*services: launcher.Service) -> Iterator[None]:
+    """Start services, wait until each is healthy, stop them afterwards."""
+    launcher.start_all(services)
+    try:
+        yield
+    finally:
+        launcher.stop_all(services)
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL on 127.0.0.1:5432 answers, else the reason."""
+    engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as error:
+        return f"PostgreSQL on 127.0.0.1:5432 (database test) is not reachable: {error}"
+    finally:
+        engine.dispose()
+    return None
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test session, dropped afterwards."""
+    name = f"werkmaatje_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def wait_until(
+    predicate: Callable[[], object], timeout: float = 30.0, interval: float = 0.05
+) -> None:
+    """Poll a condition that has no notification of its own (a file, a database row)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+def log_dir(base: Path, name: str) -> Path:
+    """A per-stack folder for the processes' logs."""
+    path = base / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path

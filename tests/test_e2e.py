@@ -1,0 +1,207 @@
+"""The whole spine through real processes: Telegram update → gateway → Rasa → action → database."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import subprocess
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from store.models import Consent, JobSeeker, Profile, ProfileItem
+from tests.conftest import WEBHOOK_SECRET, Stack
+from tests.fake_telegram import ApiCall
+from tests.helpers import callback_update, text_update
+
+pytestmark = pytest.mark.e2e
+
+# Rasa is shared by the SQLite and PostgreSQL runs, so chats must never repeat.
+_chat_ids = itertools.count(random.randrange(10**8, 9 * 10**8))
+_update_ids = itertools.count(random.randrange(10**6, 10**7))
+
+
+def post_update(stack: Stack, update: dict[str, Any], secret: str | None = WEBHOOK_SECRET) -> int:
+    """POST one update to the webhook the way Telegram does; returns the HTTP status."""
+    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+    response = httpx.post(
+        f"{stack.gateway_url}/telegram/webhook", json=update, headers=headers, timeout=10
+    )
+    return response.status_code
+
+
+def say(stack: Stack, chat_id: int, text: str, expect: int, **kwargs: Any) -> list[ApiCall]:
+    """Send a text and wait for `expect` new replies in that chat."""
+    before = len(stack.telegram.sent_messages(chat_id))
+    assert post_update(stack, text_update(next(_update_ids), chat_id, text, **kwargs)) == 200
+    return stack.telegram.wait_for_messages(chat_id, before + expect)[before:]
+
+
+def press(stack: Stack, chat_id: int, data: str, message_id: int, expect: int) -> list[ApiCall]:
+    """Press an inline button and wait for `expect` new replies."""
+    before = len(stack.telegram.sent_messages(chat_id))
+    update = callback_update(next(_update_ids), chat_id, data, message_id=message_id)
+    assert post_update(stack, update) == 200
+    return stack.telegram.wait_for_messages(chat_id, before + expect)[before:]
+
+
+def buttons(call: ApiCall) -> list[tuple[str, str]]:
+    """(text, callback_data) of each inline button of a sendMessage call."""
+    markup = call.params.get("reply_markup") or {}
+    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+
+def seekers(stack: Stack, chat_id: int) -> int:
+    """How many job seeker rows exist for a Telegram chat."""
+    with stack.engine.connect() as connection:
+        return int(
+            connection.scalar(
+                select(func.count())
+                .select_from(JobSeeker)
+                .where(JobSeeker.channel == "telegram", JobSeeker.channel_user_id == str(chat_id))
+            )
+            or 0
+        )
+
+
+def test_the_webhook_registers_with_the_secret(stack: Stack) -> None:
+    webhook = stack.telegram.webhook
+    assert webhook is not None
+    assert webhook["url"] == f"{stack.gateway_url}/telegram/webhook"
+    assert webhook["secret_token"] == WEBHOOK_SECRET
+
+
+def test_intake_through_telegram_writes_the_profile(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    welcome, consent = say(stack, chat, "/start", expect=2)
+    assert "chatbot" in welcome.params["text"] and "geen mens" in welcome.params["text"]
+    assert "profiel" in consent.params["text"]
+    assert buttons(consent) == [("Ja", "/affirm"), ("Nee", "/deny")]
+
+    (ask_name,) = press(stack, chat, "/affirm", message_id=2, expect=1)
+    assert "voornaam" in ask_name.params["text"]
+    assert stack.telegram.calls_to("answerCallbackQuery"), "the button press was not answered"
+
+    (ask_talent,) = say(stack, chat, "ik heet sanne", expect=1)
+    assert "Sanne" in ask_talent.params["text"]
+    (ask_region,) = say(stack, chat, "Ik kan goed plannen en mensen helpen", expect=1)
+    assert "plaats" in ask_region.params["text"]
+    (saved,) = say(stack, chat, "Amersfoort", expect=1)
+    assert "Amersfoort" in saved.params["text"]
+
+    with stack.engine.connect() as connection:
+        seeker = connection.execute(
+            select(JobSeeker).where(JobSeeker.channel_user_id == str(chat))
+        ).one()
+        assert (seeker.channel, seeker.language) == ("telegram", "nl")
+        consents = connection.execute(
+            select(Consent.purpose, Consent.given, Consent.text_version).where(
+                Consent.job_seeker_id == seeker.id
+            )
+        ).all()
+        assert consents == [("profile", True, "v1")]
+        profile = connection.execute(
+            select(Profile.name, Profile.place).where(Profile.job_seeker_id == seeker.id)
+        ).one()
+        assert tuple(profile) == ("Sanne", "Amersfoort")
+        talents = connection.scalars(
+            select(ProfileItem.value).where(
+                ProfileItem.job_seeker_id == seeker.id, ProfileItem.kind == "talent"
+            )
+        ).all()
+        assert talents == ["Ik kan goed plannen en mensen helpen"]
+
+    env = {**settings_env(stack.settings), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [str(PROJECT_PYTHON), "-m", "bot.cli", "export", f"telegram:{chat}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    export = json.loads(result.stdout)
+    assert set(export) >= {
+        "schema", "job_seeker", "consents", "profile", "handovers", "nudges",
+        "success_moments", "conversation",
+    }  # fmt: skip
+    assert export["schema"] == "werkmaatje.export/1"
+    assert export["job_seeker"]["channel_user_id"] == str(chat)
+    assert export["profile"]["name"] == "Sanne"
+    assert export["profile"]["talents"] == ["Ik kan goed plannen en mensen helpen"]
+    assert export["profile"]["place"] == "Amersfoort"
+    assert set(export["profile"]) >= {
+        "name", "talents", "development_points", "roles", "sectors", "place",
+        "max_travel_minutes", "hours_min", "hours_max", "pathways", "start",
+        "support_needs", "contact_preference",
+    }  # fmt: skip
+    assert export["consents"][0]["purpose"] == "profile"
+
+
+def test_english_speakers_are_answered_in_english(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    welcome, consent = say(stack, chat, "hello", expect=2, language_code="en")
+    assert "not a person" in welcome.params["text"]
+    assert buttons(consent) == [("Yes", "/affirm"), ("No", "/deny")]
+
+
+def test_declining_consent_stores_nothing(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    say(stack, chat, "hoi", expect=2)
+    (reply,) = press(stack, chat, "/deny", message_id=2, expect=1)
+    assert "bewaar niets" in reply.params["text"]
+    assert seekers(stack, chat) == 0
+
+
+def test_a_request_without_the_secret_is_refused_and_goes_nowhere(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    calls_before = len(stack.telegram.calls)
+    assert post_update(stack, text_update(next(_update_ids), chat, "hoi"), secret=None) == 403
+    assert post_update(stack, text_update(next(_update_ids), chat, "hoi"), secret="wrong") == 403
+    # A correct request afterwards is answered, so the refused ones were not queued behind it.
+    say(stack, chat, "hoi", expect=2)
+    assert len(stack.telegram.sent_messages(chat)) == 2
+    assert len(stack.telegram.calls) == calls_before + 2
+    assert seekers(stack, chat) == 0
+
+
+def test_the_same_update_twice_gets_one_reply(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    update = text_update(next(_update_ids), chat, "hoi")
+    assert post_update(stack, update) == 200
+    assert post_update(stack, update) == 200
+    stack.telegram.wait_for_messages(chat, 2)
+    # Let a later message through and wait for it, so a duplicate reply would be seen.
+    say(stack, chat, "ben jij een bot?", expect=1)
+    texts = [call.params["text"] for call in stack.telegram.sent_messages(chat)]
+    assert len(texts) == 3
+    assert sum("Mag ik" in text for text in texts) == 1
+
+
+def test_bad_webhook_bodies_get_a_clear_error(stack: Stack) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    url = f"{stack.gateway_url}/telegram/webhook"
+    response = httpx.post(url, content=b"{not json", headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"error": "Not a Telegram update."}
+    assert httpx.post(url, json={"message": {}}, headers=headers).status_code == 400
+
+
+def test_the_web_chat_answers_hoi_with_the_welcome(stack: Stack) -> None:
+    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
+        page = client.get("/chat")
+        assert page.status_code == 200 and "<form" in page.text
+        reply = client.post("/chat/messages", json={"text": "hoi"})
+        assert reply.status_code == 200
+        welcome, consent = reply.json()["messages"]
+        assert "chatbot" in welcome["text"]
+        assert [b["payload"] for b in consent["buttons"]] == ["/affirm", "/deny"]
+        assert "werkmaatje_session" in reply.cookies
+        answer = client.post("/chat/messages", json={"payload": "/affirm"})
+        assert "voornaam" in answer.json()["messages"][0]["text"]
+        assert client.post("/chat/messages", json={"text": "  "}).status_code == 400
+
+
+def test_health(stack: Stack) -> None:
+    health = httpx.get(f"{stack.gateway_url}/healthz").json()
+    assert health == {"status": "ok", "telegram": "webhook", "webchat": "on"}
