@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from store.db import session_scope
+from store.profiles import split_sender
 
 T = TypeVar("T")
 
@@ -31,6 +32,14 @@ def current_language(tracker: Tracker) -> str:
         return str(slot)
     metadata: dict[str, Any] = tracker.latest_message.get("metadata") or {}
     return language_from_code(metadata.get("language_code")) or "nl"
+
+
+def identity(sender_id: str) -> tuple[str, str]:
+    """Channel and user id of a sender; a bare id (Rasa's own REST or shell) counts as `rest`."""
+    try:
+        return split_sender(sender_id)
+    except ValueError:
+        return "rest", sender_id
 
 
 async def in_session(work: Callable[[Session], T]) -> T:

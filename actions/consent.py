@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import current_language, in_session
-from store.profiles import get_or_create_job_seeker, record_consent, split_sender
+from actions.common import current_language, identity, in_session
+from store.profiles import get_or_create_job_seeker, record_consent
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +28,14 @@ class ActionRecordConsent(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         """Store the consent when given and set the `consent_profile` slot."""
-        given = tracker.get_intent_of_latest_message() == "affirm"
+        # The classified intent itself: a consent is never read from a second guess.
+        given = tracker.get_intent_of_latest_message(skip_fallback_intent=False) == "affirm"
         language = current_language(tracker)
         events: list[EventType] = [SlotSet("language", language)]
         if not given:
             return [*events, SlotSet("consent_profile", False)]
 
-        channel, user_id = split_sender(tracker.sender_id)
+        channel, user_id = identity(tracker.sender_id)
 
         def store(session: Session) -> None:
             seeker = get_or_create_job_seeker(

@@ -13,31 +13,31 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import current_language, in_session
+from actions.common import current_language, identity, in_session
 from store.profiles import (
     get_or_create_job_seeker,
     has_consent,
     record_consent,
     replace_profile_items,
     save_profile_fields,
-    split_sender,
 )
 
 logger = logging.getLogger(__name__)
 
 _NAME_PREFIXES = re.compile(
     r"^(ik\s+heet|mijn\s+(voor)?naam\s+is|ik\s+ben|noem\s+me|zeg\s+maar|"
-    r"my\s+(first\s+)?name\s+is|i\s+am|i'm|im|call\s+me|it's|its)\s+",
+    r"my\s+(first\s+)?name\s+is|i\s+am|i'm|im|call\s+me|it's|its)(\s+|$)",
     re.IGNORECASE,
 )
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*$")
 _REGION_PREFIXES = re.compile(
-    r"^(ik\s+woon\s+(in|bij|vlakbij)|ik\s+zoek\s+in|in\s+de\s+buurt\s+van|omgeving|"
+    r"^(ik\s+woon\s+(in|bij|vlakbij)|ik\s+zoek\s+in|(in\s+)?de\s+buurt\s+van|omgeving|"
     r"i\s+live\s+(in|near)|near|around|in)\s+",
     re.IGNORECASE,
 )
-_POSTCODE = re.compile(r"^(\d{4})\s?([a-zA-Z]{2})$")
-_PLACE = re.compile(r"^[^\W\d_][\w\s'\u2019.()/-]*$")
+_POSTCODE = re.compile(r"^([1-9]\d{3})\s?([a-zA-Z]{2})$")
+# A place starts with a letter, or with 's- / 't as in 's-Hertogenbosch and 't Zandt.
+_PLACE = re.compile(r"^(?:['\u2019][st][\s-])?[^\W\d_][\w\s'\u2019.()/-]*$", re.IGNORECASE)
 
 
 def clean_first_name(text: str) -> str | None:
@@ -61,13 +61,17 @@ def clean_talent(text: str) -> str | None:
 
 def clean_region(text: str) -> str | None:
     """A place or Dutch postcode ("1234 AB"), or None when the answer is not one."""
-    text = _REGION_PREFIXES.sub("", text.strip()).strip(" .!,")
+    text = text.strip()
+    # "ik woon in de buurt van Utrecht": strip one lead-in after another.
+    while (shorter := _REGION_PREFIXES.sub("", text, count=1)) != text:
+        text = shorter
+    text = text.strip(" .!,")
     postcode = _POSTCODE.match(text)
     if postcode:
         return f"{postcode.group(1)} {postcode.group(2).upper()}"
     if not 2 <= len(text) <= 60 or not _PLACE.match(text):
         return None
-    return text[:1].upper() + text[1:]
+    return text if text[0] in "'\u2019" else text[:1].upper() + text[1:]
 
 
 class ValidateIntakeForm(FormValidationAction):
@@ -130,7 +134,7 @@ class ActionSaveProfile(Action):
         """Save name, talent and region; say so, or say that saving failed."""
         if tracker.get_slot("consent_profile") is not True:
             return []
-        channel, user_id = split_sender(tracker.sender_id)
+        channel, user_id = identity(tracker.sender_id)
         language = current_language(tracker)
         first_name = tracker.get_slot("first_name")
         talent = tracker.get_slot("talent")

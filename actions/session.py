@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import in_session, language_from_code
-from store.profiles import find_job_seeker, has_consent, split_sender
+from actions.common import identity, in_session, language_from_code
+from store.profiles import find_job_seeker, has_consent
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,7 @@ class ActionSessionStart(Action):
 
     @staticmethod
     async def _stored_consent(sender_id: str) -> bool:
-        try:
-            channel, user_id = split_sender(sender_id)
-        except ValueError:
-            return False
+        channel, user_id = identity(sender_id)
 
         def lookup(session: Session) -> bool:
             seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)

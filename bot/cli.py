@@ -26,14 +26,18 @@ def _settings() -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     """Train if needed, start the action server, Rasa and the gateway, and wait."""
     from bot import launcher
-    from bot.model import ensure_model
+    from bot.model import TrainingFailed, ensure_model
     from store.db import create_schema, make_engine
 
     settings = _settings()
     engine = make_engine(launcher.absolute_sqlite_url(settings.database_url))
     create_schema(engine)
     engine.dispose()
-    model = Path(settings.rasa_model) if settings.rasa_model else ensure_model()
+    try:
+        model = Path(settings.rasa_model) if settings.rasa_model else ensure_model()
+    except TrainingFailed as error:
+        print(error, file=sys.stderr)
+        return 1
 
     services = [
         launcher.action_server(settings),
@@ -88,9 +92,32 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model unless one matches the current training data."""
-    from bot.model import ensure_model
+    from bot.model import TrainingFailed, ensure_model
 
-    print(ensure_model())
+    try:
+        print(ensure_model())
+    except TrainingFailed as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Create the project's tables in DATABASE_URL where they are missing."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.launcher import absolute_sqlite_url
+    from store.db import create_schema, make_engine
+
+    engine = make_engine(absolute_sqlite_url(_settings().database_url))
+    try:
+        create_schema(engine)
+    except SQLAlchemyError as error:
+        print(f"The database could not be prepared: {type(error).__name__}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print("The database is up to date.")
     return 0
 
 
@@ -151,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train a model if the data changed", description=cmd_train.__doc__
     )
     train.set_defaults(func=cmd_train)
+    db = commands.add_parser("db", help="database tools", description="Database tools.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    db_upgrade = db_commands.add_parser(
+        "upgrade", help="create missing tables", description=cmd_db_upgrade.__doc__
+    )
+    db_upgrade.set_defaults(func=cmd_db_upgrade)
     data = commands.add_parser(
         "data", help="training data tools", description="Training data tools."
     )

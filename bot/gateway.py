@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,9 +31,13 @@ MAX_UPDATE_BYTES = 1_000_000
 class Gateway:
     """Holds the channels and routes requests to them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, rasa_transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.settings = settings
-        self.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
+        self.rasa = RasaClient(
+            settings.rasa_url, timeout=settings.rasa_timeout_seconds, transport=rasa_transport
+        )
         self.conversations = Conversations(self.rasa)
         self.webchat = WebChat(self.conversations)
         self.telegram = (

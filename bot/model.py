@@ -19,6 +19,10 @@ TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu", "stories", "requirements/r
 KEEP_MODELS = 3
 
 
+class TrainingFailed(RuntimeError):
+    """`rasa train` exited with an error."""
+
+
 def rasa_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for Rasa commands: no telemetry, caches inside the project."""
     env = dict(os.environ if base is None else base)
@@ -79,7 +83,19 @@ def ensure_model(root: Path = ROOT) -> Path:
             "--out", str(target.parent),
             "--fixed-model-name", target.name.removesuffix(".tar.gz"),
         ]  # fmt: skip
-        subprocess.run(command, check=True, cwd=root, env=rasa_env())
+        log_path = root / "var" / "log" / "train.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "wb") as log:
+            result = subprocess.run(
+                command, cwd=root, env=rasa_env(), stdout=log, stderr=subprocess.STDOUT
+            )
+        if result.returncode != 0:
+            tail = log_path.read_text("utf-8", errors="replace").splitlines()[-40:]
+            raise TrainingFailed(
+                f"rasa train failed (exit {result.returncode}); the end of {log_path}:\n"
+                + "\n".join(tail)
+            )
+        print(f"Trained {target.name} (log: {log_path})")
         _prune(target)
     return target
 

@@ -19,6 +19,11 @@ PROFILE_LIST_KINDS = (
 )
 CONSENT_PURPOSES = ("profile", "share_with_recruiter", "support_needs", "nudges")
 CONSENT_TEXT_VERSION = "v1"
+EDITABLE_PROFILE_FIELDS = frozenset(
+    column.key
+    for column in Profile.__table__.columns
+    if column.key not in ("job_seeker_id", "updated_at")
+)
 
 
 def split_sender(sender_id: str) -> tuple[str, str]:
@@ -72,6 +77,7 @@ def record_consent(
     )
     session.add(consent)
     session.flush()
+    session.expire(job_seeker, ["consents"])
     return consent
 
 
@@ -90,15 +96,17 @@ def save_profile_fields(
     *, session: Session, job_seeker: JobSeeker, fields: dict[str, str | int | None]
 ) -> Profile:
     """Set single-valued profile fields; keys are Profile column names, None clears a field."""
+    unknown = set(fields) - EDITABLE_PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"unknown profile field(s) {sorted(unknown)!r}")
     profile = session.get(Profile, job_seeker.id)
     if profile is None:
         profile = Profile(job_seeker_id=job_seeker.id)
         session.add(profile)
     for key, value in fields.items():
-        if key in ("job_seeker_id", "updated_at") or not hasattr(Profile, key):
-            raise ValueError(f"unknown profile field {key!r}")
         setattr(profile, key, value)
     session.flush()
+    session.expire(job_seeker, ["profile"])
     return profile
 
 

@@ -139,3 +139,17 @@ def stack(
     with running(launcher.action_server(settings, logs), launcher.gateway(settings, logs)):
         wait_until(lambda: telegram_state(settings) == "webhook")
         yield Stack(settings=settings, telegram=fake_telegram, engine=engine)
+
+
+@pytest.fixture
+def store_database(
+    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    """Point the actions' store (DATABASE_URL) at the session's database; yields the engine."""
+    from store.db import get_engine
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    yield engine
+    # The store caches one engine per URL; closing its pooled connections lets the
+    # PostgreSQL test database be dropped at the end of the session.
+    get_engine().dispose()

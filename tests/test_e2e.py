@@ -12,11 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot import launcher
 from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
 from store.models import Consent, JobSeeker, Profile, ProfileItem
 from tests.conftest import WEBHOOK_SECRET, Stack
-from tests.fake_telegram import ApiCall
+from tests.fake_telegram import ApiCall, FakeBotApi
 from tests.helpers import callback_update, text_update
+from tests.stack import make_settings, running
 
 pytestmark = pytest.mark.e2e
 
@@ -205,3 +207,26 @@ def test_the_web_chat_answers_hoi_with_the_welcome(stack: Stack) -> None:
 def test_health(stack: Stack) -> None:
     health = httpx.get(f"{stack.gateway_url}/healthz").json()
     assert health == {"status": "ok", "telegram": "webhook", "webchat": "on"}
+
+
+def test_without_a_webhook_url_the_gateway_polls(
+    stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with FakeBotApi() as polled:
+        settings = make_settings(
+            database_url=stack.settings.database_url,
+            rasa_port=stack.settings.rasa_port,
+            rasa_url=stack.settings.rasa_url,
+            action_server_port=stack.settings.action_server_port,
+            telegram_bot_token=polled.token,
+            telegram_api_base_url=polled.base_url.removesuffix("/bot"),
+        )
+        logs = tmp_path_factory.mktemp("polling-logs")
+        with running(launcher.gateway(settings, logs)):
+            chat = next(_chat_ids)
+            polled.queue_update(text_update(next(_update_ids), chat, "hoi"))
+            welcome, consent = polled.wait_for_messages(chat, 2)
+            assert "chatbot" in welcome.params["text"]
+            assert buttons(consent) == [("Ja", "/affirm"), ("Nee", "/deny")]
+            assert polled.calls_to("getUpdates")
+            assert polled.webhook is None

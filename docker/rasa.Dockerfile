@@ -1,0 +1,20 @@
+# Rasa Open Source 3.6.21 with the model trained at build time from the repository's data.
+FROM python:3.10-slim
+
+ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+    RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+WORKDIR /app
+
+COPY requirements/rasa.lock requirements/rasa.lock
+RUN pip install --no-deps -r requirements/rasa.lock
+
+COPY config.yml domain.yml credentials.yml endpoints.yml endpoints.compose.yml ./
+COPY nlu nlu
+COPY stories stories
+RUN rasa train --data nlu stories --out models --fixed-model-name werkmaatje \
+    && useradd --system --uid 10001 rasa && chown -R rasa /app
+USER rasa
+
+EXPOSE 5005
+CMD ["rasa", "run", "--model", "models/werkmaatje.tar.gz", "--credentials", "credentials.yml", \
+     "--endpoints", "endpoints.compose.yml", "--interface", "0.0.0.0", "--port", "5005"]

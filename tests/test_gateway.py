@@ -1,0 +1,205 @@
+"""The gateway in-process: webhook authentication, web chat input, and Rasa failing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from bot.gateway import Gateway
+from bot.settings import Settings
+from tests.fake_telegram import FakeBotApi
+from tests.helpers import text_update
+from tests.stack import make_settings
+
+SECRET = "gateway-test-secret"
+
+
+class FakeRasa:
+    """Answers like Rasa's REST channel and records what reached it."""
+
+    def __init__(self, replies: list[dict[str, Any]] | None = None, status: int = 200) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.replies = replies if replies is not None else [{"text": "Hoi!"}]
+        self.status = status
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """The REST webhook: echoes the recipient id like Rasa does."""
+        assert request.url.path == "/webhooks/rest/webhook"
+        body = json.loads(request.content)
+        self.requests.append(body)
+        if self.status != 200:
+            return httpx.Response(self.status, json={"error": "boom"})
+        replies = [{"recipient_id": body["sender"], **reply} for reply in self.replies]
+        return httpx.Response(200, json=replies)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        """An httpx transport serving this fake."""
+        return httpx.MockTransport(self.handler)
+
+
+@pytest.fixture
+def fake_bot_api() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as fake:
+        yield fake
+
+
+def telegram_settings(fake: FakeBotApi) -> Settings:
+    return make_settings(
+        telegram_bot_token=fake.token,
+        telegram_api_base_url=fake.base_url.removesuffix("/bot"),
+        telegram_webhook_url="https://example.invalid/telegram/webhook",
+        telegram_webhook_secret=SECRET,
+    )
+
+
+def ready_client(gateway: Gateway) -> TestClient:
+    client = TestClient(gateway.app())
+    client.__enter__()
+    assert gateway.telegram is not None
+    deadline = 200
+    while not gateway.telegram.ready.is_set() and deadline:
+        client.portal.call(asyncio.sleep, 0.05)  # type: ignore[union-attr]
+        deadline -= 1
+    assert gateway.telegram.ready.is_set()
+    return client
+
+
+def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    rasa = FakeRasa()
+    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    client = ready_client(gateway)
+    try:
+        update = text_update(1, 42, "hoi")
+        assert client.post("/telegram/webhook", json=update).status_code == 403
+        wrong = {"X-Telegram-Bot-Api-Secret-Token": "not-it"}
+        response = client.post("/telegram/webhook", json=update, headers=wrong)
+        assert response.status_code == 403
+        assert "hoi" not in response.text
+        good = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        assert client.post("/telegram/webhook", json=text_update(2, 42, "hoi"), headers=good)
+        fake_bot_api.wait_for_messages(42, 1)
+        assert [r["message"] for r in rasa.requests] == ["hoi"]
+        assert rasa.requests[0]["sender"] == "telegram:42"
+        assert rasa.requests[0]["metadata"] == {
+            "channel": "telegram",
+            "language_code": "nl",
+            "first_name": "Sanne",
+        }
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_rasa_down_gets_an_apology_in_the_users_language(fake_bot_api: FakeBotApi) -> None:
+    rasa = FakeRasa(status=500)
+    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    client = ready_client(gateway)
+    try:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        update = text_update(7, 43, "hello", language_code="en")
+        assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
+        (reply,) = fake_bot_api.wait_for_messages(43, 1)
+        assert "can't be reached" in reply.params["text"]
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_a_photo_gets_a_text_only_message_and_is_not_forwarded(fake_bot_api: FakeBotApi) -> None:
+    rasa = FakeRasa()
+    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    client = ready_client(gateway)
+    try:
+        update = text_update(9, 44, "x")
+        message = update["message"]
+        del message["text"]
+        message["photo"] = [
+            {"file_id": "f1", "file_unique_id": "u1", "width": 90, "height": 90, "file_size": 10}
+        ]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
+        (reply,) = fake_bot_api.wait_for_messages(44, 1)
+        assert "alleen tekst" in reply.params["text"]
+        assert rasa.requests == []
+    finally:
+        client.__exit__(None, None, None)
+
+
+def test_telegram_unreachable_at_start_does_not_stop_the_web_chat() -> None:
+    rasa = FakeRasa()
+    settings = make_settings(
+        telegram_bot_token="123456:TEST-token",
+        telegram_api_base_url="http://127.0.0.1:1",
+        telegram_webhook_url="https://example.invalid/telegram/webhook",
+        telegram_webhook_secret=SECRET,
+    )
+    with TestClient(Gateway(settings, rasa_transport=rasa.transport).app()) as client:
+        assert client.get("/healthz").json()["telegram"] == "connecting"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        update = text_update(1, 45, "hoi")
+        # Telegram re-sends on a non-2xx answer, so nothing is lost while connecting.
+        assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 503
+        reply = client.post("/chat/messages", json={"text": "hoi"})
+        assert reply.json() == {"messages": [{"text": "Hoi!", "buttons": [], "image": None}]}
+
+
+@pytest.fixture
+def web() -> Iterator[tuple[TestClient, FakeRasa]]:
+    rasa = FakeRasa(
+        replies=[{"text": "Mag ik?", "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
+    )
+    with TestClient(Gateway(make_settings(), rasa_transport=rasa.transport).app()) as client:
+        yield client, rasa
+
+
+def test_web_chat_keeps_one_session_per_browser(web: tuple[TestClient, FakeRasa]) -> None:
+    client, rasa = web
+    first = client.post("/chat/messages", json={"text": "hoi", "language": "en-GB"})
+    assert first.json()["messages"][0]["buttons"] == [{"title": "Ja", "payload": "/affirm"}]
+    client.post("/chat/messages", json={"payload": "/affirm"})
+    senders = {request["sender"] for request in rasa.requests}
+    assert len(senders) == 1 and next(iter(senders)).startswith("web:")
+    assert rasa.requests[0]["metadata"]["language_code"] == "en-GB"
+    assert [request["message"] for request in rasa.requests] == ["hoi", "/affirm"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (b"{not json", 400, "Send JSON"),
+        (b"[1, 2]", 400, "Send JSON"),
+        (b'{"text": ""}', 400, "empty"),
+        (b'{"text": 5}', 400, "empty"),
+        (json.dumps({"text": "geheim " * 400}).encode(), 413, "too long"),
+        (b'{"text": "' + b"x" * 20_000 + b'"}', 413, "too long"),
+    ],
+)
+def test_web_chat_rejects_bad_input_clearly_without_echoing_it(
+    web: tuple[TestClient, FakeRasa], body: bytes, status: int, error: str
+) -> None:
+    client, rasa = web
+    response = client.post(
+        "/chat/messages", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == status
+    assert error in response.json()["error"]
+    assert "geheim" not in response.text and "xxxx" not in response.text
+    assert rasa.requests == []
+
+
+def test_web_chat_page_and_health(web: tuple[TestClient, FakeRasa]) -> None:
+    client, _ = web
+    page = client.get("/chat")
+    assert page.status_code == 200
+    assert "chatbot" in page.text and 'id="form"' in page.text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/chat"
+    assert client.get("/healthz").json() == {"status": "ok", "telegram": "off", "webchat": "on"}
+    disabled = client.post("/telegram/webhook", json=text_update(1, 1, "hoi"))
+    assert disabled.status_code == 404
