@@ -90,6 +90,15 @@ def cmd_actions(args: argparse.Namespace) -> int:
     os.execve(service.command[0], list(service.command), service.env)  # noqa: S606
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Chat in the terminal with the running bot (start it first with `make run`)."""
+    from bot.terminal_chat import chat
+
+    settings = _settings()
+    base_url = args.url or f"http://{settings.gateway_host}:{settings.gateway_port}"
+    return chat(base_url, language=args.language)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model unless one matches the current training data."""
     from bot.model import TrainingFailed, ensure_model
@@ -174,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         "actions", help="serve only the action server", description=cmd_actions.__doc__
     )
     actions.set_defaults(func=cmd_actions)
+    chat = commands.add_parser(
+        "chat", help="chat in the terminal with the running bot", description=cmd_chat.__doc__
+    )
+    chat.add_argument("--url", help="the gateway's address (default: from GATEWAY_HOST/PORT)")
+    chat.add_argument("--language", default="nl", help="nl (default) or en")
+    chat.set_defaults(func=cmd_chat)
     train = commands.add_parser(
         "train", help="train a model if the data changed", description=cmd_train.__doc__
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -26,6 +27,10 @@ from bot.rasa_client import Reply
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Opt in to PTB's coming behaviour (durations as timedelta); without it every 429 from Telegram
+# also emits a deprecation warning from inside PTB's own RetryAfter.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 START_PAYLOAD = "/greet"

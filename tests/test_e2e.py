@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot import launcher
 from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.terminal_chat import chat
 from store.models import Consent, JobSeeker, Profile, ProfileItem
 from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.fake_telegram import ApiCall, FakeBotApi
@@ -230,3 +231,13 @@ def test_without_a_webhook_url_the_gateway_polls(
             assert buttons(consent) == [("Ja", "/affirm"), ("Nee", "/deny")]
             assert polled.calls_to("getUpdates")
             assert polled.webhook is None
+
+
+def test_the_terminal_chat_talks_through_the_gateway(stack: Stack) -> None:
+    lines = iter(["hoi", "1", "/quit"])
+    written: list[str] = []
+    code = chat(stack.gateway_url, read=lambda prompt: next(lines), write=written.append)
+    assert code == 0
+    assert any("chatbot" in line for line in written)
+    assert "   [1] Ja" in written and "   [2] Nee" in written
+    assert any("voornaam" in line for line in written)

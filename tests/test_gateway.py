@@ -203,3 +203,28 @@ def test_web_chat_page_and_health(web: tuple[TestClient, FakeRasa]) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "telegram": "off", "webchat": "on"}
     disabled = client.post("/telegram/webhook", json=text_update(1, 1, "hoi"))
     assert disabled.status_code == 404
+
+
+def test_a_429_from_telegram_is_waited_out_and_the_reply_still_arrives(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    rasa = FakeRasa()
+    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    client = ready_client(gateway)
+    try:
+        fake_bot_api.fail_next(
+            "sendMessage",
+            status=429,
+            description="Too Many Requests: retry after 1",
+            retry_after=1,
+        )
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        update = text_update(11, 46, "hoi")
+        assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
+        (reply,) = fake_bot_api.wait_for_messages(46, 1)
+        assert reply.params["text"] == "Hoi!"
+        attempts = fake_bot_api.calls_to("sendMessage")
+        assert [call.status for call in attempts] == [429, 200]
+        assert attempts[1].at - attempts[0].at >= 1.0
+    finally:
+        client.__exit__(None, None, None)

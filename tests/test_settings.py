@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
-from bot.launcher import absolute_sqlite_url, settings_env
+from bot.launcher import absolute_sqlite_url, rasa_server, settings_env
 from bot.model import ROOT
 from bot.settings import Settings
 
@@ -67,3 +69,13 @@ def test_relative_sqlite_paths_are_anchored_in_the_project() -> None:
     assert absolute_sqlite_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
     assert absolute_sqlite_url("postgresql://u@h/db") == "postgresql://u@h/db"
     assert absolute_sqlite_url("sqlite:///:memory:") == "sqlite:///:memory:"
+
+
+def test_rasas_http_api_is_only_enabled_with_a_token(tmp_path: Path) -> None:
+    model = tmp_path / "model.tar.gz"
+    without = rasa_server(settings(), model, tmp_path).command
+    assert "--enable-api" not in without and "--auth-token" not in without
+    assert without[without.index("--interface") + 1] == "127.0.0.1"
+    with_token = rasa_server(settings(rasa_token="s3cret-token"), model, tmp_path).command
+    assert "--enable-api" in with_token
+    assert with_token[with_token.index("--auth-token") + 1] == "s3cret-token"
