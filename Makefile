@@ -6,7 +6,8 @@ VENV      := .venv
 RASA_VENV := .venv-rasa
 BIN       := $(VENV)/bin
 
-.PHONY: help run test lint typecheck data-validate pytest bench train venv venv-rasa \
+.PHONY: help run test lint typecheck data-validate pytest conversation-test bench train \
+        venv venv-rasa \
         lock lock-rasa clean
 
 help: ## list the targets
@@ -15,7 +16,7 @@ help: ## list the targets
 run: venv venv-rasa ## start the action server, Rasa and the gateway (web chat on :8080)
 	$(BIN)/werkmaatje run
 
-test: venv venv-rasa lint typecheck data-validate pytest ## ruff, mypy, Rasa data validation and pytest
+test: venv venv-rasa lint typecheck data-validate pytest conversation-test ## ruff, mypy, data validation, pytest, conversation tests
 
 lint: venv
 	$(BIN)/ruff check .
@@ -26,6 +27,10 @@ typecheck: venv
 
 data-validate: venv venv-rasa ## check the training data with `rasa data validate`
 	$(BIN)/werkmaatje data validate
+
+conversation-test: venv venv-rasa ## the conversation tests in tests/conversations (rasa test)
+	$(BIN)/werkmaatje train
+	$(BIN)/werkmaatje data test
 
 # pytest exits 5 when no test ran, so an empty run fails here too.
 pytest: venv venv-rasa

@@ -34,6 +34,16 @@ def current_language(tracker: Tracker) -> str:
     return language_from_code(metadata.get("language_code")) or "nl"
 
 
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    """The values of one entity in the latest message, in order, without repeats."""
+    values: list[str] = []
+    for found in tracker.latest_message.get("entities") or []:
+        value = found.get("value")
+        if found.get("entity") == entity and isinstance(value, str) and value not in values:
+            values.append(value.strip())
+    return [value for value in values if value]
+
+
 def identity(sender_id: str) -> tuple[str, str]:
     """Channel and user id of a sender; a bare id (Rasa's own REST or shell) counts as `rest`."""
     try:

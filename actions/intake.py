@@ -1,4 +1,9 @@
-"""The first intake form (first name, one talent, region): validation and saving."""
+"""The talent intake form: one small check per question, and saving the answers.
+
+Every question can be skipped ("sla over", "weet ik niet"): a skipped text answer becomes ""
+and a skipped list [], which the form counts as answered and the profile stores as empty.
+An answer that mentions health is never kept: the bot says so and asks again.
+"""
 
 from __future__ import annotations
 
@@ -13,73 +18,53 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import current_language, identity, in_session
-from store.profiles import (
-    get_or_create_job_seeker,
-    has_consent,
-    record_consent,
-    replace_profile_items,
-    save_profile_fields,
+from actions.common import current_language, entity_values, identity, in_session
+from actions.health import mentions_health
+from actions.parsing import (
+    clean_first_name,
+    clean_free_text,
+    clean_place,
+    hours_valid,
+    is_skip,
+    means_none,
+    parse_hours,
+    parse_pathways,
+    parse_travel_minutes,
+    split_items,
+    travel_valid,
 )
+from store.profiles import save_profile
 
 logger = logging.getLogger(__name__)
 
-_NAME_PREFIXES = re.compile(
-    r"^(ik\s+heet|mijn\s+(voor)?naam\s+is|ik\s+ben|noem\s+me|zeg\s+maar|"
-    r"my\s+(first\s+)?name\s+is|i\s+am|i'm|im|call\s+me|it's|its)(\s+|$)",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*$")
-_REGION_PREFIXES = re.compile(
-    r"^(ik\s+woon\s+(in|bij|vlakbij)|ik\s+zoek\s+in|(in\s+)?de\s+buurt\s+van|omgeving|"
-    r"i\s+live\s+(in|near)|near|around|in)\s+",
-    re.IGNORECASE,
-)
-_POSTCODE = re.compile(r"^([1-9]\d{3})\s?([a-zA-Z]{2})$")
-# A place starts with a letter, or with 's- / 't as in 's-Hertogenbosch and 't Zandt.
-_PLACE = re.compile(r"^(?:['\u2019][st][\s-])?[^\W\d_][\w\s'\u2019.()/-]*$", re.IGNORECASE)
+SKIPPED = ""
 
 
-def clean_first_name(text: str) -> str | None:
-    """The first name in an answer such as "ik heet anna", or None when there is none."""
-    text = _NAME_PREFIXES.sub("", text.strip()).strip(" .!,")
-    words = text.split()
-    if not 1 <= len(words) <= 3 or len(text) > 40:
-        return None
-    if not all(_NAME_WORD.match(word) for word in words):
-        return None
-    return " ".join(word[:1].upper() + word[1:] for word in words)
-
-
-def clean_talent(text: str) -> str | None:
-    """A talent kept as the person said it, or None when it is empty or only symbols."""
-    text = " ".join(text.split())
-    if len(text) < 2 or len(text) > 300 or not any(char.isalpha() for char in text):
-        return None
-    return text
-
-
-def clean_region(text: str) -> str | None:
-    """A place or Dutch postcode ("1234 AB"), or None when the answer is not one."""
-    text = text.strip()
-    # "ik woon in de buurt van Utrecht": strip one lead-in after another.
-    while (shorter := _REGION_PREFIXES.sub("", text, count=1)) != text:
-        text = shorter
-    text = text.strip(" .!,")
-    postcode = _POSTCODE.match(text)
-    if postcode:
-        return f"{postcode.group(1)} {postcode.group(2).upper()}"
-    if not 2 <= len(text) <= 60 or not _PLACE.match(text):
-        return None
-    return text if text[0] in "'\u2019" else text[:1].upper() + text[1:]
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value or "").strip()
 
 
 class ValidateIntakeForm(FormValidationAction):
-    """One small check per question; a nonsense answer is asked again kindly."""
+    """Checks each answer; a nonsense answer gets a friendly re-ask (the slot stays empty)."""
 
     def name(self) -> str:
         """Name used in the domain."""
         return "validate_intake_form"
+
+    @staticmethod
+    def _screen(
+        slot: str, value: Any, dispatcher: CollectingDispatcher, *, skipped: Any = SKIPPED
+    ) -> tuple[str | None, dict[str, Any] | None]:
+        """The answer's text, or the slot result when it is a skip or mentions health."""
+        text = _text(value)
+        if is_skip(text):
+            return None, {slot: skipped}
+        if mentions_health(text):
+            dispatcher.utter_message(response="utter_health_not_stored")
+            return None, {slot: None}
+        return text, None
 
     def validate_first_name(
         self,
@@ -89,40 +74,252 @@ class ValidateIntakeForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Keep only the name itself."""
-        name = clean_first_name(str(slot_value or ""))
+        text, result = self._screen("first_name", slot_value, dispatcher)
+        if result is not None:
+            return result
+        name = clean_first_name(text or "")
         if name is None:
             dispatcher.utter_message(response="utter_invalid_first_name")
         return {"first_name": name}
 
-    def validate_talent(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
+    def _free_list(
+        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
-        """Keep the talent in the person's own words."""
-        talent = clean_talent(str(slot_value or ""))
-        if talent is None:
-            dispatcher.utter_message(response="utter_invalid_talent")
-        return {"talent": talent}
+        text, result = self._screen(slot, slot_value, dispatcher, skipped=[])
+        if result is not None:
+            return result
+        items = [item for item in (clean_free_text(i) for i in split_items(text or "")) if item]
+        if not items:
+            dispatcher.utter_message(response="utter_invalid_free_text")
+            return {slot: None}
+        return {slot: items}
 
-    def validate_region(
+    def validate_talents(
         self,
         slot_value: Any,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        """Accept a place name or a postcode."""
-        region = clean_region(str(slot_value or ""))
-        if region is None:
-            dispatcher.utter_message(response="utter_invalid_region")
-        return {"region": region}
+        """Talents in the person's own words, several allowed."""
+        return self._free_list("talents", slot_value, dispatcher)
+
+    def validate_development_points(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """What the person wants to learn, several allowed."""
+        return self._free_list("development_points", slot_value, dispatcher)
+
+    def validate_work_wish(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Roles and sectors: from the recognised entities, else the answer as a role."""
+        text, result = self._screen("work_wish", slot_value, dispatcher)
+        if result is not None:
+            return {**result, "roles": [], "sectors": []} if result["work_wish"] == "" else result
+        text = clean_free_text(text or "")
+        if text is None:
+            dispatcher.utter_message(response="utter_invalid_free_text")
+            return {"work_wish": None}
+        roles = entity_values(tracker, "role")
+        sectors = entity_values(tracker, "sector")
+        if not roles and not sectors:
+            roles = [text]
+        return {"work_wish": text, "roles": roles, "sectors": sectors}
+
+    def validate_hours(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A number or a range of hours per week."""
+        text, result = self._screen("hours", slot_value, dispatcher)
+        if result is not None:
+            return result
+        hours = parse_hours(text or "")
+        if hours is None or not hours_valid(hours):
+            dispatcher.utter_message(response="utter_invalid_hours")
+            return {"hours": None}
+        return {"hours": text, "hours_min": hours[0], "hours_max": hours[1]}
+
+    def validate_place(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A place (the recognised entity first) or a Dutch postcode."""
+        text, result = self._screen("place", slot_value, dispatcher)
+        if result is not None:
+            return result
+        places = entity_values(tracker, "place")
+        place = clean_place(places[0]) if places else None
+        place = place or clean_place(text or "")
+        if place is None:
+            dispatcher.utter_message(response="utter_invalid_place")
+        return {"place": place}
+
+    def validate_max_travel(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """A travel time, or a distance turned into minutes."""
+        text, result = self._screen("max_travel", slot_value, dispatcher)
+        if result is not None:
+            return result
+        minutes = parse_travel_minutes(text or "")
+        if minutes is None or not travel_valid(minutes):
+            dispatcher.utter_message(response="utter_invalid_max_travel")
+            return {"max_travel": None}
+        return {"max_travel": text, "max_travel_minutes": float(minutes)}
+
+    def validate_pathways(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """One or more of the six pathways, from everyday words."""
+        text, result = self._screen("pathways", slot_value, dispatcher, skipped=[])
+        if result is not None:
+            return result
+        answer = question_answer(tracker)
+        if answer is not None:
+            dispatcher.utter_message(response=answer)
+            return {"pathways": None}
+        pathways = parse_pathways(text or "", entity_values(tracker, "pathway"))
+        if not pathways:
+            dispatcher.utter_message(response="utter_invalid_pathways")
+            return {"pathways": None}
+        return {"pathways": pathways}
+
+    def validate_start(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """When the person can start, as they said it."""
+        text, result = self._screen("start", slot_value, dispatcher)
+        if result is not None:
+            return result
+        start = clean_free_text(text or "")
+        if start is None or len(start) > 100:
+            dispatcher.utter_message(response="utter_invalid_free_text")
+            return {"start": None}
+        return {"start": start}
+
+    def validate_support_needs(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """Practical support only; "nee" means none."""
+        text = _text(slot_value)
+        if means_none(text):
+            return {"support_needs": []}
+        answer = question_answer(tracker)
+        if answer is not None:
+            dispatcher.utter_message(response=answer)
+            return {"support_needs": None}
+        return self._free_list("support_needs", slot_value, dispatcher)
+
+    def validate_contact_preference(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        """How a recruiter may reach the person, as they said it."""
+        text, result = self._screen("contact_preference", slot_value, dispatcher)
+        if result is not None:
+            return result
+        preference = clean_free_text(text or "")
+        if preference is None or len(preference) > 100:
+            dispatcher.utter_message(response="utter_invalid_free_text")
+            return {"contact_preference": None}
+        return {"contact_preference": preference}
+
+
+_QUESTION = re.compile(
+    r"\?|^\s*(wat|hoe|wanneer|waarom|welke|wie|krijg|moet|mag|kan|kun|is|what|how|when|why|"
+    r"which|who|do|does|can|is|are)\b",
+    re.IGNORECASE,
+)
+
+
+def question_answer(tracker: Tracker) -> str | None:
+    """The response to a real question (an FAQ, "are you a bot?") asked instead of an answer.
+
+    Used for the questions whose answers themselves sound like FAQ topics ("proefplaatsing",
+    "reiskosten"): the message counts as a question only when it is phrased as one.
+    """
+    message = tracker.latest_message
+    intent = (message.get("intent") or {}).get("name")
+    if intent not in ("faq", "bot_challenge"):
+        return None
+    if not _QUESTION.search(str(message.get("text") or "")):
+        return None
+    if intent == "bot_challenge":
+        return "utter_iamabot"
+    selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = selected.get("intent_response_key")
+    return f"utter_{key}" if isinstance(key, str) and key.startswith("faq/") else None
+
+
+def profile_from_slots(tracker: Tracker) -> dict[str, Any]:
+    """The profile values held in the conversation's slots; skipped answers become empty."""
+
+    def text(slot: str) -> str | None:
+        value = tracker.get_slot(slot)
+        return str(value) if value else None
+
+    def items(slot: str) -> list[str]:
+        value = tracker.get_slot(slot)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def number(slot: str) -> int | None:
+        value = tracker.get_slot(slot)
+        return round(float(value)) if isinstance(value, (int, float)) else None
+
+    return {
+        "name": text("first_name"),
+        "place": text("place"),
+        "max_travel_minutes": number("max_travel_minutes"),
+        "hours_min": number("hours_min"),
+        "hours_max": number("hours_max"),
+        "start": text("start"),
+        "contact_preference": text("contact_preference"),
+        "talent": items("talents"),
+        "development_point": items("development_points"),
+        "role": items("roles"),
+        "sector": items("sectors"),
+        "pathway": items("pathways"),
+        "support_need": items("support_needs"),
+    }
 
 
 class ActionSaveProfile(Action):
-    """Write the form's answers to the person's profile and read them back."""
+    """Write the form's answers to the person's profile."""
 
     def name(self) -> str:
         """Name used in the domain."""
@@ -131,30 +328,20 @@ class ActionSaveProfile(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Save name, talent and region; say so, or say that saving failed."""
-        if tracker.get_slot("consent_profile") is not True:
-            return []
-        channel, user_id = identity(tracker.sender_id)
+        """Save every answer; say so when saving failed."""
         language = current_language(tracker)
-        first_name = tracker.get_slot("first_name")
-        talent = tracker.get_slot("talent")
-        region = tracker.get_slot("region")
+        if tracker.get_slot("consent_profile") is not True:
+            return [SlotSet("language", language)]
+        channel, user_id = identity(tracker.sender_id)
+        values = profile_from_slots(tracker)
 
         def store(session: Session) -> None:
-            seeker = get_or_create_job_seeker(
-                session=session, channel=channel, channel_user_id=user_id, language=language
-            )
-            if not has_consent(session=session, job_seeker=seeker, purpose="profile"):
-                # The consent was given in this conversation but could not be written then.
-                record_consent(session=session, job_seeker=seeker, purpose="profile", given=True)
-            save_profile_fields(
-                session=session, job_seeker=seeker, fields={"name": first_name, "place": region}
-            )
-            replace_profile_items(
+            save_profile(
                 session=session,
-                job_seeker=seeker,
-                kind="talent",
-                values=[talent] if talent else [],
+                channel=channel,
+                channel_user_id=user_id,
+                language=language,
+                values=values,
             )
 
         try:
@@ -162,6 +349,4 @@ class ActionSaveProfile(Action):
         except SQLAlchemyError:
             logger.error("Saving a profile failed; the database is unavailable")
             dispatcher.utter_message(response="utter_profile_not_saved")
-            return [SlotSet("language", language)]
-        dispatcher.utter_message(response="utter_profile_saved")
         return [SlotSet("language", language)]

@@ -37,7 +37,10 @@ class ActionSessionStart(Action):
         events.extend(SlotSet(key, value) for key, value in carried.items())
 
         metadata: dict[str, Any] = tracker.get_slot("session_started_metadata") or {}
-        language = language_from_code(metadata.get("language_code"))
+        # The words of the first message count most; then the language of the person's app.
+        language = language_from_code(metadata.get("text_language")) or language_from_code(
+            metadata.get("language_code")
+        )
         if language and "language" not in carried:
             events.append(SlotSet("language", language))
 

@@ -137,6 +137,13 @@ def cmd_data_validate(args: argparse.Namespace) -> int:
     return validate()
 
 
+def cmd_data_test(args: argparse.Namespace) -> int:
+    """Run the conversation tests (tests/conversations) with `rasa test` on the current model."""
+    from bot.data_check import test_conversations
+
+    return test_conversations()
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Print everything stored about one person as JSON."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -207,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         "validate", help="validate the training data", description=cmd_data_validate.__doc__
     )
     data_validate.set_defaults(func=cmd_data_validate)
+    data_test = data_commands.add_parser(
+        "test", help="run the conversation tests", description=cmd_data_test.__doc__
+    )
+    data_test.set_defaults(func=cmd_data_test)
     export = commands.add_parser(
         "export", help="print a person's data as JSON", description=cmd_export.__doc__
     )

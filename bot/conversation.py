@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from bot import messages
+from bot.language import guess_language
 from bot.rasa_client import RasaClient, RasaUnavailable, Reply
 
 
@@ -34,6 +35,9 @@ class Conversations:
 
     async def handle(self, sender: str, message: str, metadata: dict[str, Any]) -> list[Reply]:
         """Rasa's replies to one message, or an apology when Rasa cannot be reached."""
+        if not message.startswith("/"):
+            # Rasa's first action of a session sees only metadata, not the text: pass a hint.
+            metadata = {**metadata, "text_language": guess_language(message)}
         async with self._turn(sender):
             try:
                 return await self._rasa.send(sender, message, metadata)

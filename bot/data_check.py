@@ -16,35 +16,63 @@ import yaml
 from bot.model import RASA_BIN, ROOT, rasa_env
 
 _UNUSED = re.compile(r"UserWarning: The utterance '([^']+)' is not used in any story or rule\.")
+_DUPLICATED = re.compile(r"duplicated intents have been found across multiple domain files: (.*)")
 _WARNING = re.compile(r"(UserWarning|FutureWarning): (.*)")
-_RESPONSE_IN_CODE = re.compile(r"""response\s*=\s*["'](utter_[A-Za-z0-9_]+)["']""")
+_RESPONSE_IN_CODE = re.compile(r"""["'](utter_[A-Za-z0-9_]+)["']""")
 
 
 def responses_used_outside_stories(root: Path = ROOT) -> set[str]:
     """Responses asked for by forms (utter_ask_<slot>) or named in custom actions."""
     # Rasa's own action_default_fallback (the core fallback) says utter_default.
     used: set[str] = {"utter_default"}
-    domain = yaml.safe_load((root / "domain.yml").read_text("utf-8"))
-    for form in (domain.get("forms") or {}).values():
-        for slot in form.get("required_slots") or []:
-            used.add(f"utter_ask_{slot}")
+    for path in sorted((root / "domain").glob("*.yml")):
+        domain = yaml.safe_load(path.read_text("utf-8")) or {}
+        for form in (domain.get("forms") or {}).values():
+            for slot in form.get("required_slots") or []:
+                used.add(f"utter_ask_{slot}")
     for path in (root / "actions").rglob("*.py"):
         used.update(_RESPONSE_IN_CODE.findall(path.read_text("utf-8")))
     return used
 
 
-def problems(output: str, allowed: set[str]) -> list[str]:
-    """The warnings in `rasa data validate` output that are real problems."""
+def retrieval_intents(root: Path = ROOT) -> frozenset[str]:
+    """Intents answered by a ResponseSelector: those with `utter_<intent>/...` responses."""
+    names: set[str] = set()
+    for path in sorted((root / "domain").glob("*.yml")):
+        domain = yaml.safe_load(path.read_text("utf-8")) or {}
+        for response in domain.get("responses") or {}:
+            if "/" in response:
+                names.add(response.split("/", 1)[0].removeprefix("utter_"))
+    return frozenset(names)
+
+
+def problems(
+    output: str, allowed: set[str], retrieval_intents: frozenset[str] = frozenset()
+) -> list[str]:
+    """The warnings in `rasa data validate` output that are real problems.
+
+    Rasa adds each retrieval intent found in the NLU data to the domain once more and then
+    warns that it is listed twice; that warning is accepted for retrieval intents only.
+    """
     found = []
-    for line in output.splitlines():
+    lines = output.splitlines()
+    for number, line in enumerate(lines):
         unused = _UNUSED.search(line)
         if unused:
             if unused.group(1) not in allowed:
                 found.append(f"response {unused.group(1)} is never used")
             continue
+        duplicated = _DUPLICATED.search(line)
+        if duplicated:
+            names = {name.strip() for name in duplicated.group(1).split(",")}
+            if names <= retrieval_intents:
+                continue
         warning = _WARNING.search(line)
         if warning and "rasa/shared/utils/io.py" in line:
-            found.append(warning.group(2))
+            message = warning.group(2).strip()
+            if message.endswith(":") and number + 1 < len(lines):
+                message = f"{message} {lines[number + 1].strip()}"
+            found.append(message)
     return found
 
 
@@ -53,14 +81,14 @@ def validate(root: Path = ROOT) -> int:
     command = [
         str(RASA_BIN), "data", "validate",
         "--config", str(root / "config.yml"),
-        "--domain", str(root / "domain.yml"),
+        "--domain", str(root / "domain"),
         "--data", str(root / "nlu"), str(root / "stories"),
     ]  # fmt: skip
     result = subprocess.run(
         command, cwd=root, env=rasa_env(), capture_output=True, text=True, check=False
     )
     output = result.stdout + result.stderr
-    found = problems(output, responses_used_outside_stories(root))
+    found = problems(output, responses_used_outside_stories(root), retrieval_intents(root))
     if result.returncode != 0:
         print(output)
         print(f"rasa data validate failed with exit code {result.returncode}")
@@ -70,4 +98,35 @@ def validate(root: Path = ROOT) -> int:
     if found:
         return 1
     print("Training data and domain are valid.")
+    return 0
+
+
+def test_conversations(root: Path = ROOT) -> int:
+    """Run the conversation tests in tests/conversations against the current model."""
+    from bot.model import model_path
+
+    model = model_path(root)
+    if not model.exists():
+        print(f"No model for the current data ({model.name}): run `make train` first.")
+        return 1
+    out = root / "results" / "conversations"
+    command = [
+        str(RASA_BIN), "test", "core",
+        "--model", str(model),
+        "--stories", str(root / "tests" / "conversations"),
+        "--out", str(out),
+        "--fail-on-prediction-errors",
+        "--no-plot",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=root, env=rasa_env(), capture_output=True, text=True, check=False
+    )
+    failed = out / "failed_test_stories.yml"
+    if result.returncode != 0:
+        print((result.stdout + result.stderr)[-4000:])
+        if failed.exists():
+            print(failed.read_text("utf-8")[:6000])
+        print("Conversation tests failed.")
+        return 1
+    print("Conversation tests passed.")
     return 0

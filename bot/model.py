@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 # Everything `rasa train` reads; the Rasa lock file too, because another Rasa trains differently.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "nlu", "stories", "requirements/rasa.lock")
+TRAINING_INPUTS = ("config.yml", "domain", "nlu", "stories", "requirements/rasa.lock")
 KEEP_MODELS = 3
 
 
@@ -78,7 +78,7 @@ def ensure_model(root: Path = ROOT) -> Path:
             str(RASA_BIN),
             "train",
             "--config", str(root / "config.yml"),
-            "--domain", str(root / "domain.yml"),
+            "--domain", str(root / "domain"),
             "--data", str(root / "nlu"), str(root / "stories"),
             "--out", str(target.parent),
             "--fixed-model-name", target.name.removesuffix(".tar.gz"),

@@ -222,16 +222,25 @@ class TelegramChannel:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
         payload = self.payloads.decode(query.data or "")
-        if query.message is not None and query.message.chat is not None:
-            # The choice is made; removing the buttons prevents a second, stale press.
-            try:
-                await query.edit_message_reply_markup(reply_markup=None)
-            except TelegramError as error:
-                logger.info("Could not remove buttons: %s", type(error).__name__)
-        if payload:
-            await self._forward(update, payload)
+        # Answering the press and removing the buttons (so a stale one cannot be pressed
+        # again) run beside the forward to Rasa: two Bot API round trips off the reply's path.
+        housekeeping = asyncio.gather(
+            query.answer(), self._remove_buttons(update), return_exceptions=True
+        )
+        try:
+            if payload:
+                await self._forward(update, payload)
+        finally:
+            for outcome in await housekeeping:
+                if isinstance(outcome, Exception):
+                    logger.info("Button housekeeping failed: %s", type(outcome).__name__)
+
+    @staticmethod
+    async def _remove_buttons(update: Update) -> None:
+        query = update.callback_query
+        if query is not None and query.message is not None and query.message.chat is not None:
+            await query.edit_message_reply_markup(reply_markup=None)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat

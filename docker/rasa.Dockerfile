@@ -8,10 +8,11 @@ WORKDIR /app
 COPY requirements/rasa.lock requirements/rasa.lock
 RUN pip install --no-deps -r requirements/rasa.lock
 
-COPY config.yml domain.yml credentials.yml endpoints.yml endpoints.compose.yml ./
+COPY config.yml credentials.yml endpoints.yml endpoints.compose.yml ./
+COPY domain domain
 COPY nlu nlu
 COPY stories stories
-RUN rasa train --data nlu stories --out models --fixed-model-name werkmaatje \
+RUN rasa train --domain domain --data nlu stories --out models --fixed-model-name werkmaatje \
     && useradd --system --uid 10001 rasa && chown -R rasa /app
 USER rasa
 

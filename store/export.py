@@ -32,7 +32,8 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-def _profile(seeker: JobSeeker) -> dict[str, Any]:
+def profile_dict(seeker: JobSeeker) -> dict[str, Any]:
+    """The profile in the export format."""
     profile = seeker.profile
     result: dict[str, Any] = {
         "name": profile.name if profile else None,
@@ -77,11 +78,13 @@ def export_job_seeker(*, session: Session, channel: str, channel_user_id: str) -
             }
             for consent in seeker.consents
         ],
-        "profile": _profile(seeker),
-        # Handovers, nudges, success moments and the conversation history are not stored
-        # yet; the keys are present so consumers can rely on the format.
+        "profile": profile_dict(seeker),
+        # Handovers, nudges and the conversation history are not stored yet; the keys are
+        # present so consumers can rely on the format.
         "handovers": [],
         "nudges": {"frequency": None, "paused_until": None, "sent": []},
-        "success_moments": [],
+        "success_moments": [
+            {"text": moment.text, "at": iso(moment.at)} for moment in seeker.success_moments
+        ],
         "conversation": [],
     }

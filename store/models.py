@@ -38,6 +38,9 @@ class JobSeeker(Base):
     profile: Mapped[Profile | None] = relationship(
         back_populates="job_seeker", cascade="all, delete-orphan"
     )
+    success_moments: Mapped[list[SuccessMoment]] = relationship(
+        back_populates="job_seeker", cascade="all, delete-orphan", order_by="SuccessMoment.id"
+    )
     items: Mapped[list[ProfileItem]] = relationship(
         back_populates="job_seeker",
         cascade="all, delete-orphan",
@@ -78,6 +81,7 @@ class Profile(Base):
     hours_max: Mapped[int | None] = mapped_column(Integer)
     start: Mapped[str | None] = mapped_column(String(100))
     contact_preference: Mapped[str | None] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -100,3 +104,18 @@ class ProfileItem(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="items")
+
+
+class SuccessMoment(Base):
+    """Something that went well, in the person's words, kept to encourage them later."""
+
+    __tablename__ = "success_moments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_seeker_id: Mapped[int] = mapped_column(
+        ForeignKey("job_seekers.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    job_seeker: Mapped[JobSeeker] = relationship(back_populates="success_moments")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from store.models import Consent, JobSeeker, Profile, ProfileItem
+from store.models import Consent, JobSeeker, Profile, ProfileItem, SuccessMoment, utcnow
 
 PROFILE_LIST_KINDS = (
     "talent",
@@ -22,7 +22,7 @@ CONSENT_TEXT_VERSION = "v1"
 EDITABLE_PROFILE_FIELDS = frozenset(
     column.key
     for column in Profile.__table__.columns
-    if column.key not in ("job_seeker_id", "updated_at")
+    if column.key not in ("job_seeker_id", "updated_at", "confirmed_at")
 )
 
 
@@ -128,3 +128,75 @@ def replace_profile_items(
         )
     session.flush()
     session.expire(job_seeker, ["items"])
+
+
+def add_profile_item(*, session: Session, job_seeker: JobSeeker, kind: str, value: str) -> bool:
+    """Append one entry to a list field unless it is already there; True when added."""
+    if kind not in PROFILE_LIST_KINDS:
+        raise ValueError(f"unknown profile list {kind!r}")
+    value = value.strip()
+    existing = session.scalars(
+        select(ProfileItem).where(
+            ProfileItem.job_seeker_id == job_seeker.id, ProfileItem.kind == kind
+        )
+    ).all()
+    if not value or any(item.value.lower() == value.lower() for item in existing):
+        return False
+    position = max((item.position for item in existing), default=-1) + 1
+    session.add(
+        ProfileItem(job_seeker_id=job_seeker.id, kind=kind, value=value, position=position)
+    )
+    session.flush()
+    session.expire(job_seeker, ["items"])
+    return True
+
+
+def save_profile(
+    *,
+    session: Session,
+    channel: str,
+    channel_user_id: str,
+    language: str,
+    values: dict[str, object],
+) -> JobSeeker:
+    """Write intake answers: profile columns by name, list fields by item kind.
+
+    Keys not given are left alone. The profile consent is recorded if it is missing, because
+    the answers are only ever collected after it was given in the conversation.
+    """
+    seeker = get_or_create_job_seeker(
+        session=session, channel=channel, channel_user_id=channel_user_id, language=language
+    )
+    if not has_consent(session=session, job_seeker=seeker, purpose="profile"):
+        record_consent(session=session, job_seeker=seeker, purpose="profile", given=True)
+    fields = {key: value for key, value in values.items() if key in EDITABLE_PROFILE_FIELDS}
+    save_profile_fields(session=session, job_seeker=seeker, fields=fields)  # type: ignore[arg-type]
+    for kind in PROFILE_LIST_KINDS:
+        items = values.get(kind)
+        if isinstance(items, list):
+            replace_profile_items(
+                session=session, job_seeker=seeker, kind=kind, values=[str(v) for v in items]
+            )
+    unknown = set(values) - EDITABLE_PROFILE_FIELDS - set(PROFILE_LIST_KINDS)
+    if unknown:
+        raise ValueError(f"unknown profile field(s) {sorted(unknown)!r}")
+    return seeker
+
+
+def confirm_profile(*, session: Session, job_seeker: JobSeeker) -> None:
+    """Mark the profile as confirmed by the person now."""
+    profile = session.get(Profile, job_seeker.id)
+    if profile is None:
+        profile = Profile(job_seeker_id=job_seeker.id)
+        session.add(profile)
+    profile.confirmed_at = utcnow()
+    session.flush()
+
+
+def add_success_moment(*, session: Session, job_seeker: JobSeeker, text: str) -> SuccessMoment:
+    """Keep one success moment."""
+    moment = SuccessMoment(job_seeker_id=job_seeker.id, text=text.strip())
+    session.add(moment)
+    session.flush()
+    session.expire(job_seeker, ["success_moments"])
+    return moment

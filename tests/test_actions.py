@@ -1,241 +1,32 @@
-"""Custom actions run against tracker fixtures, on SQLite and PostgreSQL."""
+"""Session start, consent and saving the intake, against tracker fixtures on both databases."""
 
 from __future__ import annotations
 
-import json
-import uuid
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-import yaml
-from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
-from actions.common import language_from_code
 from actions.consent import ActionRecordConsent
-from actions.intake import (
-    ActionSaveProfile,
-    ValidateIntakeForm,
-    clean_first_name,
-    clean_region,
-    clean_talent,
-)
+from actions.intake import ActionSaveProfile, profile_from_slots
 from actions.session import ActionSessionStart
-from store.db import session_scope
-from store.models import Consent, JobSeeker, Profile, ProfileItem
-from store.profiles import get_or_create_job_seeker, record_consent, split_sender
-
-TRACKERS = Path(__file__).parent / "trackers"
-DOMAIN_FILE = Path(__file__).parent.parent / "domain.yml"
-# Nothing listens on port 1: connecting fails at once with "connection refused".
-UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/none"
-LONG_TEXT = " ".join(["woord"] * 300)
-
-
-def load_tracker(
-    name: str, *, sender_id: str | None = None, slots: dict[str, Any] | None = None
-) -> Tracker:
-    """The tracker in tests/trackers/NAME.json, under a channel user id no other test uses."""
-    state = json.loads((TRACKERS / f"{name}.json").read_text(encoding="utf-8"))
-    if sender_id is None:
-        channel, sep, _ = state["sender_id"].partition(":")
-        sender_id = f"{channel}:{uuid.uuid4().hex}" if sep else state["sender_id"]
-    state["sender_id"] = sender_id
-    state["slots"].update(slots or {})
-    return Tracker.from_dict(state)
-
-
-@cache
-def domain() -> dict[str, Any]:
-    """The assistant's domain, as the action server receives it."""
-    loaded: dict[str, Any] = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
-    return loaded
-
-
-def responses(dispatcher: CollectingDispatcher) -> list[str]:
-    """The response names an action dispatched, each checked to exist in the domain."""
-    names = [str(message["response"]) for message in dispatcher.messages]
-    assert all(name in domain()["responses"] for name in names)
-    return names
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What the database holds for one sender id."""
-
-    seekers: int
-    language: str | None
-    consents: list[tuple[str, bool, str, str]]  # purpose, given, text_version, channel
-    name: str | None
-    place: str | None
-    talents: list[str]
-
-
-def stored(engine: Engine, sender_id: str) -> Stored:
-    """Read back every row written for `sender_id`."""
-    channel, user_id = split_sender(sender_id)
-    with session_scope(engine) as session:
-        seekers = session.scalars(
-            select(JobSeeker).where(
-                JobSeeker.channel == channel, JobSeeker.channel_user_id == user_id
-            )
-        ).all()
-        if not seekers:
-            return Stored(0, None, [], None, None, [])
-        seeker = seekers[0]
-        consents = session.scalars(
-            select(Consent).where(Consent.job_seeker_id == seeker.id).order_by(Consent.id)
-        ).all()
-        profile = session.get(Profile, seeker.id)
-        talents = session.scalars(
-            select(ProfileItem.value)
-            .where(ProfileItem.job_seeker_id == seeker.id, ProfileItem.kind == "talent")
-            .order_by(ProfileItem.position)
-        ).all()
-        return Stored(
-            seekers=len(seekers),
-            language=seeker.language,
-            consents=[(c.purpose, c.given, c.text_version, c.channel) for c in consents],
-            name=profile.name if profile else None,
-            place=profile.place if profile else None,
-            talents=list(talents),
-        )
-
-
-def row_counts(engine: Engine) -> dict[str, int]:
-    """Rows per project table, to show that an action wrote nothing at all."""
-    with session_scope(engine) as session:
-        return {
-            model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (JobSeeker, Consent, Profile, ProfileItem)
-        }
-
-
-def store_decisions(engine: Engine, sender_id: str, decisions: list[bool]) -> None:
-    """A job seeker with these profile consent decisions, oldest first."""
-    channel, user_id = split_sender(sender_id)
-    with session_scope(engine) as session:
-        seeker = get_or_create_job_seeker(
-            session=session, channel=channel, channel_user_id=user_id, language="nl"
-        )
-        for given in decisions:
-            record_consent(session=session, job_seeker=seeker, purpose="profile", given=given)
-
-
-# --- pure functions ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("en-GB", "en"),
-        ("en_US", "en"),
-        ("EN", "en"),
-        (" nl ", "nl"),
-        ("nl-BE", "nl"),
-        ("de", None),
-        ("english", None),
-        ("", None),
-        (None, None),
-        (42, None),
-    ],
+from tests.action_support import (
+    EMPTY_PROFILE,
+    FULL_PROFILE,
+    UNREACHABLE_DATABASE_URL,
+    domain,
+    export,
+    exported_profile,
+    load_tracker,
+    new_sender,
+    responses,
+    row_counts,
+    seeker_exists,
+    store_decisions,
 )
-def test_language_from_code(code: object, expected: str | None) -> None:
-    assert language_from_code(code) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("ik heet anna", "Anna"),
-        ("my name is Jan-Willem", "Jan-Willem"),
-        ("Mijn voornaam is fatma.", "Fatma"),
-        ("I'm Zoë", "Zoë"),
-        ("zeg maar O'Brien", "O'Brien"),
-        ("  Sanne  ", "Sanne"),
-        ("anna maria", "Anna Maria"),
-        ("", None),
-        ("   ", None),
-        ("12345", None),
-        ("Anna123", None),
-        ("!!!", None),
-        ("a b c d", None),
-        ("Anna_Marie", None),
-        (LONG_TEXT, None),
-        ("x" * 41, None),
-        pytest.param(
-            "ik heet",
-            None,
-        ),
-        pytest.param(
-            "my name is",
-            None,
-        ),
-    ],
-)
-def test_clean_first_name(text: str, expected: str | None) -> None:
-    assert clean_first_name(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("ik kan goed luisteren", "ik kan goed luisteren"),
-        ("  goed   met\nmensen ", "goed met mensen"),
-        ("I can fix bikes!", "I can fix bikes!"),
-        ("EHBO", "EHBO"),
-        ("x" * 300, "x" * 300),
-        ("", None),
-        ("a", None),
-        ("12345", None),
-        ("!!!", None),
-        ("x" * 301, None),
-        (LONG_TEXT, None),
-    ],
-)
-def test_clean_talent(text: str, expected: str | None) -> None:
-    assert clean_talent(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("1234ab", "1234 AB"),
-        ("1234 AB", "1234 AB"),
-        ("ik woon in utrecht", "Utrecht"),
-        ("Den Haag", "Den Haag"),
-        ("in amsterdam.", "Amsterdam"),
-        ("I live near leiden", "Leiden"),
-        ("Alphen a/d Rijn", "Alphen a/d Rijn"),
-        ("", None),
-        ("!!!", None),
-        ("12345", None),
-        ("1234 ABC", None),
-        ("x", None),
-        ("x" * 61, None),
-        (LONG_TEXT, None),
-        pytest.param(
-            "'s-Hertogenbosch",
-            "'s-Hertogenbosch",
-        ),
-        pytest.param(
-            "ik woon in de buurt van Utrecht",
-            "Utrecht",
-        ),
-        pytest.param(
-            "0123 ab",
-            None,
-        ),
-    ],
-)
-def test_clean_region(text: str, expected: str | None) -> None:
-    assert clean_region(text) == expected
-
 
 # --- ActionSessionStart -----------------------------------------------------------------
 
@@ -252,6 +43,40 @@ async def test_session_start_takes_the_language_from_the_channel(
     assert dispatcher.messages == []
 
 
+async def test_session_start_prefers_the_language_of_the_words(store_database: Engine) -> None:
+    tracker = load_tracker("session_start_text_language")
+    metadata = tracker.get_slot("session_started_metadata")
+    assert (metadata["text_language"], metadata["language_code"]) == ("en", "nl")
+
+    events = await ActionSessionStart().run(CollectingDispatcher(), tracker, domain())
+
+    assert events == [SessionStarted(), SlotSet("language", "en"), ActionExecuted("action_listen")]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "language"),
+    [
+        ({"text_language": "nl", "language_code": "en-GB"}, "nl"),
+        ({"text_language": None, "language_code": "en-GB"}, "en"),
+        ({"text_language": "fr", "language_code": "en-GB"}, "en"),
+        ({"text_language": "en"}, "en"),
+    ],
+    ids=["words-win", "no-guess", "unknown-guess", "words-only"],
+)
+async def test_session_start_falls_back_to_the_app_language(
+    store_database: Engine, metadata: dict[str, Any], language: str
+) -> None:
+    tracker = load_tracker("session_start_en", slots={"session_started_metadata": metadata})
+
+    events = await ActionSessionStart().run(CollectingDispatcher(), tracker, domain())
+
+    assert events == [
+        SessionStarted(),
+        SlotSet("language", language),
+        ActionExecuted("action_listen"),
+    ]
+
+
 async def test_session_start_carries_over_slots(store_database: Engine) -> None:
     dispatcher = CollectingDispatcher()
     tracker = load_tracker("session_start_carry_over")
@@ -265,7 +90,7 @@ async def test_session_start_carries_over_slots(store_database: Engine) -> None:
         SlotSet("language", "nl"),
         SlotSet("consent_profile", True),
         SlotSet("first_name", "Anna"),
-        SlotSet("talent", "goed met mensen"),
+        SlotSet("talents", ["goed met mensen"]),
         ActionExecuted("action_listen"),
     ]
     assert dispatcher.messages == []
@@ -340,11 +165,12 @@ async def test_consent_yes_creates_the_job_seeker_and_a_consent(store_database: 
 
     assert events == [SlotSet("language", "en"), SlotSet("consent_profile", True)]
     assert dispatcher.messages == []
-    rows = stored(store_database, tracker.sender_id)
-    assert rows.seekers == 1
-    assert rows.language == "en"
-    assert rows.consents == [("profile", True, "v1", "web")]
-    assert (rows.name, rows.place, rows.talents) == (None, None, [])
+    stored = export(store_database, tracker.sender_id)
+    assert stored["job_seeker"]["language"] == "en"
+    assert [(c["purpose"], c["given"], c["text_version"]) for c in stored["consents"]] == [
+        ("profile", True, "v1")
+    ]
+    assert stored["profile"] == EMPTY_PROFILE
 
 
 async def test_consent_no_stores_nothing(store_database: Engine) -> None:
@@ -357,7 +183,7 @@ async def test_consent_no_stores_nothing(store_database: Engine) -> None:
     assert events == [SlotSet("language", "nl"), SlotSet("consent_profile", False)]
     assert dispatcher.messages == []
     assert row_counts(store_database) == before
-    assert stored(store_database, tracker.sender_id).seekers == 0
+    assert not seeker_exists(store_database, tracker.sender_id)
 
 
 async def test_consent_yes_without_a_database_still_goes_on(
@@ -383,122 +209,121 @@ async def test_consent_yes_from_an_unknown_sender_format(store_database: Engine)
     ]
 
 
-# --- ValidateIntakeForm -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("slot", "value", "expected"),
-    [
-        ("first_name", "ik heet anna", "Anna"),
-        ("first_name", "my name is Jan-Willem", "Jan-Willem"),
-        ("first_name", "Fatma", "Fatma"),
-        ("talent", "  ik ben goed   met mensen ", "ik ben goed met mensen"),
-        ("talent", "I can fix bikes", "I can fix bikes"),
-        ("region", "1234ab", "1234 AB"),
-        ("region", "ik woon in utrecht", "Utrecht"),
-        ("region", "Den Haag", "Den Haag"),
-    ],
-)
-def test_intake_accepts_and_cleans(slot: str, value: str, expected: str) -> None:
-    dispatcher = CollectingDispatcher()
-    tracker = load_tracker("intake_first_name")
-    validate = getattr(ValidateIntakeForm(), f"validate_{slot}")
-
-    assert validate(value, dispatcher, tracker, domain()) == {slot: expected}
-    assert dispatcher.messages == []
-
-
-@pytest.mark.parametrize("slot", ["first_name", "talent", "region"])
-@pytest.mark.parametrize(
-    "value",
-    ["", "12345", LONG_TEXT, "!!!", None],
-    ids=["empty", "digits", "long", "bangs", "none"],
-)
-def test_intake_rejects_and_asks_again(slot: str, value: str | None) -> None:
-    dispatcher = CollectingDispatcher()
-    tracker = load_tracker("intake_first_name")
-    validate = getattr(ValidateIntakeForm(), f"validate_{slot}")
-
-    assert validate(value, dispatcher, tracker, domain()) == {slot: None}
-    assert responses(dispatcher) == [f"utter_invalid_{slot}"]
-
-
-async def test_intake_form_validation_action() -> None:
-    dispatcher = CollectingDispatcher()
-    tracker = load_tracker("intake_first_name")
-
-    events = await ValidateIntakeForm().run(dispatcher, tracker, domain())
-
-    assert events == [SlotSet("first_name", "Anna")]
-    assert dispatcher.messages == []
-
-
 # --- ActionSaveProfile ------------------------------------------------------------------
 
 
-async def test_save_profile_writes_name_place_and_talent(store_database: Engine) -> None:
+def test_profile_from_slots_maps_every_slot_to_the_store() -> None:
+    values = profile_from_slots(load_tracker("save_profile"))
+
+    # Store names: the list fields by item kind, the numbers rounded to whole minutes/hours.
+    assert values == {
+        "name": "Anna",
+        "place": "Utrecht",
+        "max_travel_minutes": 30,
+        "hours_min": 20,
+        "hours_max": 24,
+        "start": "per direct",
+        "contact_preference": "via deze chat",
+        "talent": ["goed met mensen", "plannen"],
+        "development_point": ["Excel"],
+        "role": ["kok"],
+        "sector": ["horeca"],
+        "pathway": ["regular_job", "trial_placement"],
+        "support_need": ["een vaste werkplek"],
+    }
+
+
+async def test_save_profile_writes_every_field(store_database: Engine) -> None:
     dispatcher = CollectingDispatcher()
     tracker = load_tracker("save_profile")
+    started = datetime.now(timezone.utc)
 
     events = await ActionSaveProfile().run(dispatcher, tracker, domain())
 
     assert events == [SlotSet("language", "nl")]
-    assert responses(dispatcher) == ["utter_profile_saved"]
-    rows = stored(store_database, tracker.sender_id)
-    assert rows == Stored(
-        seekers=1,
-        language="nl",
-        # The consent could not be written when it was given, so saving records it.
-        consents=[("profile", True, "v1", "telegram")],
-        name="Anna",
-        place="Utrecht",
-        talents=["goed met mensen"],
-    )
+    assert dispatcher.messages == []
+    stored = export(store_database, tracker.sender_id)
+    assert stored["profile"] == FULL_PROFILE
+    assert all(value not in (None, []) for value in stored["profile"].values())
+    assert stored["job_seeker"]["language"] == "nl"
+    # The consent could not be written when it was given, so saving records it.
+    assert [(c["purpose"], c["given"]) for c in stored["consents"]] == [("profile", True)]
+    at = datetime.fromisoformat(stored["consents"][0]["at"])
+    assert started - timedelta(seconds=5) <= at <= datetime.now(timezone.utc)
 
 
-async def test_save_profile_twice_does_not_duplicate(store_database: Engine) -> None:
-    tracker = load_tracker("save_profile")
-
+async def test_save_profile_twice_replaces_the_lists(store_database: Engine) -> None:
+    sender_id = new_sender()
     for _ in range(2):
         dispatcher = CollectingDispatcher()
+        tracker = load_tracker("save_profile", sender_id=sender_id)
         await ActionSaveProfile().run(dispatcher, tracker, domain())
-        assert responses(dispatcher) == ["utter_profile_saved"]
+        assert dispatcher.messages == []
+    assert exported_profile(store_database, sender_id) == FULL_PROFILE
 
-    rows = stored(store_database, tracker.sender_id)
-    assert rows.seekers == 1
-    assert rows.talents == ["goed met mensen"]
-    assert rows.consents == [("profile", True, "v1", "telegram")]
+    corrected = load_tracker(
+        "save_profile",
+        sender_id=sender_id,
+        slots={
+            "talents": ["ik kan goed koken"],
+            "pathways": ["volunteering"],
+            "support_needs": [],
+            "place": "3511 AB",
+        },
+    )
+    await ActionSaveProfile().run(CollectingDispatcher(), corrected, domain())
+
+    stored = export(store_database, sender_id)
+    assert stored["profile"] == {
+        **FULL_PROFILE,
+        "talents": ["ik kan goed koken"],
+        "pathways": ["volunteering"],
+        "support_needs": [],
+        "place": "3511 AB",
+    }
+    assert [c["purpose"] for c in stored["consents"]] == ["profile"]
 
 
 async def test_save_profile_after_the_consent_was_recorded(store_database: Engine) -> None:
-    sender_id = f"telegram:{uuid.uuid4().hex}"
+    sender_id = new_sender()
     affirm = load_tracker("consent_affirm", sender_id=sender_id)
     await ActionRecordConsent().run(CollectingDispatcher(), affirm, domain())
 
     save = load_tracker("save_profile", sender_id=sender_id)
     await ActionSaveProfile().run(CollectingDispatcher(), save, domain())
 
-    rows = stored(store_database, sender_id)
-    assert rows.consents == [("profile", True, "v1", "telegram")]
-    assert rows.language == "nl"
-    assert (rows.name, rows.place, rows.talents) == ("Anna", "Utrecht", ["goed met mensen"])
+    stored = export(store_database, sender_id)
+    assert [(c["purpose"], c["given"]) for c in stored["consents"]] == [("profile", True)]
+    assert stored["job_seeker"]["language"] == "nl"
+    assert stored["profile"] == FULL_PROFILE
 
 
-async def test_save_profile_replaces_a_corrected_answer(store_database: Engine) -> None:
-    sender_id = f"telegram:{uuid.uuid4().hex}"
-    await ActionSaveProfile().run(
-        CollectingDispatcher(), load_tracker("save_profile", sender_id=sender_id), domain()
-    )
-    corrected = load_tracker(
-        "save_profile",
-        sender_id=sender_id,
-        slots={"talent": "ik kan goed koken", "region": "3511 AB"},
-    )
+async def test_save_profile_stores_skipped_answers_as_empty(store_database: Engine) -> None:
+    skipped: dict[str, Any] = {
+        "first_name": "Anna",
+        "talents": [],
+        "development_points": [],
+        "work_wish": "",
+        "roles": [],
+        "sectors": [],
+        "hours": "",
+        "hours_min": None,
+        "hours_max": None,
+        "place": "",
+        "max_travel": "",
+        "max_travel_minutes": None,
+        "pathways": [],
+        "start": "",
+        "support_needs": [],
+        "contact_preference": "",
+    }
+    tracker = load_tracker("save_profile", slots=skipped)
+    dispatcher = CollectingDispatcher()
 
-    await ActionSaveProfile().run(CollectingDispatcher(), corrected, domain())
+    await ActionSaveProfile().run(dispatcher, tracker, domain())
 
-    rows = stored(store_database, sender_id)
-    assert (rows.name, rows.place, rows.talents) == ("Anna", "3511 AB", ["ik kan goed koken"])
+    assert dispatcher.messages == []
+    assert exported_profile(store_database, tracker.sender_id) == {**EMPTY_PROFILE, "name": "Anna"}
 
 
 @pytest.mark.parametrize("consent", [False, None])
@@ -511,9 +336,10 @@ async def test_save_profile_without_consent_writes_nothing(
 
     events = await ActionSaveProfile().run(dispatcher, tracker, domain())
 
-    assert events == []
+    assert events == [SlotSet("language", "nl")]
     assert dispatcher.messages == []
     assert row_counts(store_database) == before
+    assert not seeker_exists(store_database, tracker.sender_id)
 
 
 async def test_save_profile_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:

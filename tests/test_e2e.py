@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot import launcher
 from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
 from bot.terminal_chat import chat
-from store.models import Consent, JobSeeker, Profile, ProfileItem
+from store.models import JobSeeker, Profile, ProfileItem
 from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.fake_telegram import ApiCall, FakeBotApi
 from tests.helpers import callback_update, text_update
@@ -78,67 +78,154 @@ def test_the_webhook_registers_with_the_secret(stack: Stack) -> None:
     assert webhook["secret_token"] == WEBHOOK_SECRET
 
 
-def test_intake_through_telegram_writes_the_profile(stack: Stack) -> None:
-    chat = next(_chat_ids)
-    welcome, consent = say(stack, chat, "/start", expect=2)
-    assert "chatbot" in welcome.params["text"] and "geen mens" in welcome.params["text"]
-    assert "profiel" in consent.params["text"]
-    assert buttons(consent) == [("Ja", "/affirm"), ("Nee", "/deny")]
+# (message, replies expected, words in the last reply). A message starting with "/" is a
+# button press; None as words means "do not check the text".
+INTAKE_NL: list[tuple[str, int, str | None]] = [
+    ("/start", 2, "profiel"),
+    ("/affirm", 1, "voornaam"),
+    ("ik heet sanne", 1, "Sanne"),
+    ("plannen, goed luisteren", 1, "leren"),
+    ("wat is een werkervaringsplek?", 2, "leren"),  # an FAQ, then the same question again
+    ("beter worden in excel", 1, "werk"),
+    ("iets in de zorg", 1, "uur"),
+    ("200", 2, "uur"),  # nonsense: explained, then asked again
+    ("tussen de 20 en 24 uur", 1, "plaats"),
+    ("Amersfoort", 1, "reis"),
+    ("een half uur", 1, "werkervaringsplek"),
+    ("werkervaringsplek of proefplaatsing", 1, "beginnen"),
+    ("sla over", 1, "werkgever"),
+    ("door mijn chemo kan ik niet vroeg beginnen", 2, "werkgever"),  # not stored, asked again
+    ("niet vroeg beginnen", 1, "contact"),
+    ("bellen", 1, "profielschets"),
+    ("mijn uren kloppen niet, het is 24", 1, "24 uur per week"),
+    ("ja", 1, "klaar"),
+]
 
-    (ask_name,) = press(stack, chat, "/affirm", message_id=2, expect=1)
-    assert "voornaam" in ask_name.params["text"]
-    assert stack.telegram.calls_to("answerCallbackQuery"), "the button press was not answered"
+INTAKE_EN: list[tuple[str, int, str | None]] = [
+    ("hello", 2, "profile"),
+    ("/affirm", 1, "first name"),
+    ("my name is Tom", 1, "Tom"),
+    ("I'm good with people", 1, "learn"),
+    ("driving a forklift", 1, "work"),
+    ("warehouse worker in logistics", 1, "hours"),
+    ("32 hours", 1, "town"),
+    ("Tilburg", 1, "journey"),
+    ("max 20 km", 1, "regular job"),
+    ("a regular job or temp work", 1, "start"),
+    ("next month", 1, "employer"),
+    ("no", 1, "contact"),
+    ("by e-mail", 1, "profile sketch"),
+    ("I live in Breda now", 1, "Breda"),
+    ("yes", 1, "ready"),
+]
 
-    (ask_talent,) = say(stack, chat, "ik heet sanne", expect=1)
-    assert "Sanne" in ask_talent.params["text"]
-    (ask_region,) = say(stack, chat, "Ik kan goed plannen en mensen helpen", expect=1)
-    assert "plaats" in ask_region.params["text"]
-    (saved,) = say(stack, chat, "Amersfoort", expect=1)
-    assert "Amersfoort" in saved.params["text"]
 
-    with stack.engine.connect() as connection:
-        seeker = connection.execute(
-            select(JobSeeker).where(JobSeeker.channel_user_id == str(chat))
-        ).one()
-        assert (seeker.channel, seeker.language) == ("telegram", "nl")
-        consents = connection.execute(
-            select(Consent.purpose, Consent.given, Consent.text_version).where(
-                Consent.job_seeker_id == seeker.id
-            )
-        ).all()
-        assert consents == [("profile", True, "v1")]
-        profile = connection.execute(
-            select(Profile.name, Profile.place).where(Profile.job_seeker_id == seeker.id)
-        ).one()
-        assert tuple(profile) == ("Sanne", "Amersfoort")
-        talents = connection.scalars(
-            select(ProfileItem.value).where(
-                ProfileItem.job_seeker_id == seeker.id, ProfileItem.kind == "talent"
-            )
-        ).all()
-        assert talents == ["Ik kan goed plannen en mensen helpen"]
+def converse(
+    stack: Stack, chat: int, script: list[tuple[str, int, str | None]], language: str
+) -> list[ApiCall]:
+    """Run a scripted conversation, checking the number of replies and the last one's words."""
+    for message, expect, words in script:
+        if message.startswith("/") and message != "/start":
+            replies = press(stack, chat, message, message_id=2, expect=expect)
+        else:
+            replies = say(stack, chat, message, expect=expect, language_code=language)
+        texts = [reply.params["text"] for reply in replies]
+        assert words is None or words in texts[-1], (message, texts)
+    # No reply beyond the expected ones arrived in the meantime.
+    total = sum(expect for _, expect, _ in script)
+    return stack.telegram.sent_messages(chat)[:total]
 
+
+def stored_profile(stack: Stack, chat: int) -> dict[str, Any]:
+    """The export of a Telegram chat, through the CLI as an admin would run it."""
     env = {**settings_env(stack.settings), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [str(PROJECT_PYTHON), "-m", "bot.cli", "export", f"telegram:{chat}"],
         cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
-    export = json.loads(result.stdout)
+    return dict(json.loads(result.stdout))
+
+
+def test_the_whole_intake_in_dutch_through_telegram(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    converse(stack, chat, INTAKE_NL, "nl")
+    assert len(stack.telegram.sent_messages(chat)) == sum(n for _, n, _ in INTAKE_NL)
+
+    export = stored_profile(stack, chat)
     assert set(export) >= {
         "schema", "job_seeker", "consents", "profile", "handovers", "nudges",
         "success_moments", "conversation",
     }  # fmt: skip
     assert export["schema"] == "werkmaatje.export/1"
     assert export["job_seeker"]["channel_user_id"] == str(chat)
-    assert export["profile"]["name"] == "Sanne"
-    assert export["profile"]["talents"] == ["Ik kan goed plannen en mensen helpen"]
-    assert export["profile"]["place"] == "Amersfoort"
-    assert set(export["profile"]) >= {
-        "name", "talents", "development_points", "roles", "sectors", "place",
-        "max_travel_minutes", "hours_min", "hours_max", "pathways", "start",
-        "support_needs", "contact_preference",
-    }  # fmt: skip
-    assert export["consents"][0]["purpose"] == "profile"
+    assert [(c["purpose"], c["given"], c["text_version"]) for c in export["consents"]] == [
+        ("profile", True, "v1")
+    ]
+    assert export["profile"] == {
+        "name": "Sanne",
+        "talents": ["plannen", "goed luisteren"],
+        "development_points": ["beter worden in excel"],
+        "roles": [],
+        "sectors": ["zorg"],
+        "place": "Amersfoort",
+        "max_travel_minutes": 30,
+        "hours_min": 24,
+        "hours_max": 24,
+        "pathways": ["work_experience_place", "trial_placement"],
+        "start": None,
+        "support_needs": ["niet vroeg beginnen"],
+        "contact_preference": "bellen",
+    }
+    with stack.engine.connect() as connection:
+        seeker = connection.execute(
+            select(JobSeeker).where(JobSeeker.channel_user_id == str(chat))
+        ).one()
+        assert connection.scalar(
+            select(Profile.confirmed_at).where(Profile.job_seeker_id == seeker.id)
+        )
+        texts = connection.scalars(
+            select(ProfileItem.value).where(ProfileItem.job_seeker_id == seeker.id)
+        ).all()
+    assert not any("chemo" in text for text in texts)
+    assert "chemo" not in json.dumps(export["profile"])
+
+
+def test_the_whole_intake_in_english_through_telegram(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    converse(stack, chat, INTAKE_EN, "en")
+    profile = stored_profile(stack, chat)["profile"]
+    assert profile["name"] == "Tom"
+    assert profile["talents"] == ["I'm good with people"]
+    assert profile["development_points"] == ["driving a forklift"]
+    assert profile["sectors"] == ["logistiek"]
+    assert profile["roles"] == ["warehouse worker"]
+    assert (profile["hours_min"], profile["hours_max"]) == (32, 32)
+    assert profile["place"] == "Breda"  # corrected from Tilburg
+    assert profile["max_travel_minutes"] == 40  # 20 km at 2 minutes a km
+    assert profile["pathways"] == ["regular_job", "temp_work"]
+    assert profile["start"] == "next month"
+    assert profile["support_needs"] == []
+    assert profile["contact_preference"] == "by e-mail"
+
+
+def test_stop_in_the_middle_and_come_back_to_the_same_question(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    converse(stack, chat, INTAKE_NL[:4], "nl")
+    (paused,) = say(stack, chat, "stop", expect=1)
+    assert "verder" in paused.params["text"]
+    (again,) = say(stack, chat, "ik wil verder met mijn profiel", expect=1)
+    assert "leren" in again.params["text"]
+
+
+def test_switching_language_in_the_middle_of_the_intake(stack: Stack) -> None:
+    chat = next(_chat_ids)
+    converse(stack, chat, INTAKE_NL[:3], "nl")
+    switched, asked = say(stack, chat, "can we talk in English please?", expect=2)
+    assert "English" in switched.params["text"]
+    assert "good at" in asked.params["text"]
+    back, asked_again = say(stack, chat, "Nederlands graag", expect=2)
+    assert "Nederlands" in back.params["text"]
+    assert "goed in" in asked_again.params["text"]
 
 
 def test_english_speakers_are_answered_in_english(stack: Stack) -> None:

@@ -93,6 +93,7 @@ def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
             "channel": "telegram",
             "language_code": "nl",
             "first_name": "Sanne",
+            "text_language": "nl",
         }
     finally:
         client.__exit__(None, None, None)

@@ -45,8 +45,9 @@ def test_the_config_and_the_rasa_lock_are_part_of_the_fingerprint(tmp_path: Path
 
 def test_responses_used_by_forms_and_actions_are_known() -> None:
     used = responses_used_outside_stories()
-    assert {"utter_ask_first_name", "utter_ask_talent", "utter_ask_region"} <= used
-    assert {"utter_profile_saved", "utter_invalid_region"} <= used
+    assert {"utter_ask_first_name", "utter_ask_talents", "utter_ask_contact_preference"} <= used
+    assert {"utter_profile_sketch", "utter_invalid_hours", "utter_celebrate_not_stored"} <= used
+    assert "utter_welcome" not in used
 
 
 def test_only_rasas_false_unused_warnings_are_forgiven() -> None:
@@ -58,10 +59,36 @@ def test_only_rasas_false_unused_warnings_are_forgiven() -> None:
             "is not used in any story or rule.",
             "/x/rasa/shared/utils/io.py:100: UserWarning: Issue found in 'nlu/a.yml': "
             "intent 'greet' has duplicate examples",
+            "/x/rasa/shared/utils/io.py:100: UserWarning: The following duplicated intents "
+            "have been found across multiple domain files: faq",
+            "/x/rasa/shared/utils/io.py:100: UserWarning: The following duplicated intents "
+            "have been found across multiple domain files: greet",
+            "/x/rasa/shared/utils/io.py:100: UserWarning: Issue found in 'stories/a.yml': ",
+            "Found intent 'nope' in stories which is not part of the domain.",
         ]
     )
-    found = problems(output, {"utter_ask_talent"})
+    found = problems(output, {"utter_ask_talent"}, frozenset({"faq"}))
     assert found == [
         "response utter_forgotten is never used",
         "Issue found in 'nlu/a.yml': intent 'greet' has duplicate examples",
+        "The following duplicated intents have been found across multiple domain files: greet",
+        "Issue found in 'stories/a.yml': Found intent 'nope' in stories which is not part of "
+        "the domain.",
     ]
+
+
+def test_every_response_exists_in_dutch_and_english() -> None:
+    import yaml
+
+    responses: dict[str, list[dict[str, object]]] = {}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        responses.update((yaml.safe_load(path.read_text("utf-8")) or {}).get("responses") or {})
+    assert len(responses) > 40
+    for name, variations in responses.items():
+        english = [v for v in variations if v.get("condition")]
+        dutch = [v for v in variations if not v.get("condition")]
+        assert len(dutch) == 1, f"{name}: needs exactly one Dutch default variation"
+        assert [v["condition"] for v in english] == [
+            [{"type": "slot", "name": "language", "value": "en"}]
+        ], f"{name}: needs one English variation"
+        assert bool(english[0].get("buttons")) == bool(dutch[0].get("buttons")), name

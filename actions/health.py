@@ -1,0 +1,52 @@
+"""Recognising health information, so that it is never written to a profile.
+
+Method: a word list (docs/privacy.md explains it). A text is health information when it holds
+one of the whole words below, or one of the stems anywhere ("chemo" in "chemokuur", "kanker" in
+"borstkanker"). Job words that contain a general health word ("ziekenverzorgende",
+"gehandicaptenzorg") are not caught, because general words count only as whole words. A false
+alarm costs one rephrased answer; a miss would store a diagnosis, so the list leans wide.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Whole words only: general words that are also part of job words ("ziekenverzorgende",
+# "gehandicaptenzorg") count only on their own.
+HEALTH_WORDS = frozenset(
+    {
+        "ziek", "zieke", "ziekte", "ziektes", "ziekten", "sick", "illness", "ill", "disease",
+        "diagnose", "diagnosis", "gediagnosticeerd", "diagnosed", "behandeling",
+        "behandelingen", "treatment", "chronisch", "chronische", "chronic", "handicap",
+        "beperking", "disability", "arbeidsongeschikt", "wia", "wajong", "ms", "nah", "cva",
+        "hiv", "aids", "copd", "adhd", "ptss", "ptsd", "operatie", "geopereerd", "surgery",
+    }
+)  # fmt: skip
+
+# Stems matched anywhere: names of diagnoses and treatments ("borstkanker", "chemokuur").
+HEALTH_STEMS = (
+    "kanker", "cancer", "tumor", "tumour", "chemo", "bestraling", "radiotherap",
+    "leukemie", "leukaemia", "leukemia", "lymfoom", "lymphoma", "uitzaaiing", "metasta",
+    "burn-out", "burnout", "burn out", "depressie", "depressief", "depression", "depressed",
+    "angststoornis", "anxiety disorder", "paniekaanval", "panic attack", "bipolair",
+    "bipolar", "schizofren", "psychose", "psychosis", "autisme", "autistisch", "autism",
+    "autistic", "asperger", "eetstoornis", "eating disorder", "verslaving", "addiction",
+    "parkinson", "epilep", "migraine", "hersenletsel", "brain injury", "beroerte", "stroke",
+    "herseninfarct", "hartinfarct", "heart attack", "hartfalen", "diabet", "suikerziekte",
+    "reuma", "rheumat", "artrose", "arthritis", "hernia", "fibromyalg", "long covid",
+    "crohn", "colitis", "astma", "asthma", "hepatitis", "multiple sclero", "spierziekte",
+    "slechtziend", "slechthorend", "doofheid", "blindheid", "rolstoel", "wheelchair",
+    "amputat",
+)  # fmt: skip
+
+_WORD = re.compile(r"[\w'-]+", re.UNICODE)
+
+
+def mentions_health(text: str | None) -> bool:
+    """Whether `text` contains a health or diagnosis word from the list."""
+    if not text:
+        return False
+    lowered = text.lower()
+    if any(word in HEALTH_WORDS for word in _WORD.findall(lowered)):
+        return True
+    return any(stem in lowered for stem in HEALTH_STEMS)

@@ -1,0 +1,88 @@
+"""The real action server, Rasa server and gateway (webhook mode) in front of the fake Bot API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bot import launcher
+from bot.settings import Settings
+from store.db import create_schema, make_engine
+from tests.fake_telegram import FakeBotApi
+from tests.stack import log_dir, make_settings, running, wait_until
+
+logger = logging.getLogger(__name__)
+
+# A fixed secret for a throwaway gateway on loopback, like the tests' one.
+WEBHOOK_SECRET = "bench-webhook-secret_123"  # noqa: S105
+
+
+@dataclass
+class BenchStack:
+    """The running processes and the fake Bot API server they talk to."""
+
+    settings: Settings
+    telegram: FakeBotApi
+    services: tuple[launcher.Service, ...]
+    logs: Path
+
+    @property
+    def webhook_url(self) -> str:
+        """The gateway's Telegram webhook."""
+        return f"http://127.0.0.1:{self.settings.gateway_port}/telegram/webhook"
+
+    @property
+    def rasa_rest_url(self) -> str:
+        """Rasa's own REST channel."""
+        return f"http://127.0.0.1:{self.settings.rasa_port}/webhooks/rest/webhook"
+
+    def log_tails(self, lines: int = 20) -> str:
+        """The last lines of every process's log, for error reports."""
+        return "\n".join(service.log_tail(lines) for service in self.services)
+
+
+def telegram_state(settings: Settings) -> str:
+    """The gateway's Telegram state from /healthz (as in tests/conftest.py)."""
+    url = f"http://127.0.0.1:{settings.gateway_port}/healthz"
+    return str(httpx.get(url, timeout=5).json()["telegram"])
+
+
+@contextmanager
+def running_stack(workdir: Path, model: Path) -> Iterator[BenchStack]:
+    """Start everything on free loopback ports with SQLite in `workdir`; stop it afterwards."""
+    database_url = f"sqlite:///{workdir / 'werkmaatje.db'}"
+    engine = make_engine(database_url)
+    create_schema(engine)
+    engine.dispose()
+    logs = log_dir(workdir, "logs")
+    with FakeBotApi() as fake:
+        settings = make_settings(
+            database_url=database_url,
+            telegram_bot_token=fake.token,
+            telegram_api_base_url=fake.base_url.removesuffix("/bot"),
+            telegram_webhook_secret=WEBHOOK_SECRET,
+        )
+        webhook_url = f"http://127.0.0.1:{settings.gateway_port}/telegram/webhook"
+        settings = settings.model_copy(update={"telegram_webhook_url": webhook_url})
+        services = (
+            launcher.action_server(settings, logs),
+            launcher.rasa_server(settings, model, logs),
+            launcher.gateway(settings, logs),
+        )
+        logger.info("Starting the action server, Rasa (about a minute) and the gateway")
+        with running(*services):
+            try:
+                wait_until(lambda: telegram_state(settings) == "webhook", timeout=60)
+            except AssertionError as error:
+                tail = services[-1].log_tail()
+                raise launcher.StartupError(
+                    f"the gateway did not register its webhook\n{tail}"
+                ) from error
+            logger.info("Stack ready; logs in %s", logs)
+            yield BenchStack(settings=settings, telegram=fake, services=services, logs=logs)
+        logger.info("Stack stopped")
