@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ from store.db import session_scope
 from store.profiles import split_sender
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("nl", "en")
 
@@ -50,6 +52,32 @@ def identity(sender_id: str) -> tuple[str, str]:
         return split_sender(sender_id)
     except ValueError:
         return "rest", sender_id
+
+
+async def save_values(tracker: Tracker, values: dict[str, Any]) -> bool:
+    """Write profile values for the tracker's sender; False (logged) when the database fails."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.profiles import save_profile
+
+    channel, user_id = identity(tracker.sender_id)
+    language = current_language(tracker)
+
+    def store(session: Session) -> None:
+        save_profile(
+            session=session,
+            channel=channel,
+            channel_user_id=user_id,
+            language=language,
+            values=values,
+        )
+
+    try:
+        await in_session(store)
+    except SQLAlchemyError:
+        logger.error("Saving profile values failed; the database is unavailable")
+        return False
+    return True
 
 
 async def in_session(work: Callable[[Session], T]) -> T:

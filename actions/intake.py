@@ -15,10 +15,8 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from actions.common import current_language, entity_values, identity, in_session
+from actions.common import current_language, entity_values, save_values
 from actions.health import mentions_health
 from actions.parsing import (
     clean_first_name,
@@ -33,7 +31,6 @@ from actions.parsing import (
     split_items,
     travel_valid,
 )
-from store.profiles import save_profile
 
 logger = logging.getLogger(__name__)
 
@@ -253,6 +250,10 @@ class ValidateIntakeForm(FormValidationAction):
         text, result = self._screen("contact_preference", slot_value, dispatcher)
         if result is not None:
             return result
+        answer = question_answer(tracker)
+        if answer is not None:
+            dispatcher.utter_message(response=answer)
+            return {"contact_preference": None}
         preference = clean_free_text(text or "")
         if preference is None or len(preference) > 100:
             dispatcher.utter_message(response="utter_invalid_free_text")
@@ -332,21 +333,6 @@ class ActionSaveProfile(Action):
         language = current_language(tracker)
         if tracker.get_slot("consent_profile") is not True:
             return [SlotSet("language", language)]
-        channel, user_id = identity(tracker.sender_id)
-        values = profile_from_slots(tracker)
-
-        def store(session: Session) -> None:
-            save_profile(
-                session=session,
-                channel=channel,
-                channel_user_id=user_id,
-                language=language,
-                values=values,
-            )
-
-        try:
-            await in_session(store)
-        except SQLAlchemyError:
-            logger.error("Saving a profile failed; the database is unavailable")
+        if not await save_values(tracker, profile_from_slots(tracker)):
             dispatcher.utter_message(response="utter_profile_not_saved")
         return [SlotSet("language", language)]

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import current_language, entity_values, identity, in_session
+from actions.common import current_language, entity_values, identity, in_session, save_values
 from actions.health import mentions_health
 from actions.parsing import (
     clean_place,
@@ -23,7 +23,7 @@ from actions.parsing import (
     travel_valid,
 )
 from store.export import profile_dict
-from store.profiles import confirm_profile, find_job_seeker, has_consent, save_profile
+from store.profiles import confirm_profile, find_job_seeker, has_consent
 
 logger = logging.getLogger(__name__)
 
@@ -218,22 +218,7 @@ class ActionUpdateProfile(Action):
         changes = corrections(text, entities)
         if not changes:
             return [SlotSet("profile_updated", False)]
-        channel, user_id = identity(tracker.sender_id)
-        language = current_language(tracker)
-
-        def store(session: Session) -> None:
-            save_profile(
-                session=session,
-                channel=channel,
-                channel_user_id=user_id,
-                language=language,
-                values=changes,
-            )
-
-        try:
-            await in_session(store)
-        except SQLAlchemyError:
-            logger.error("Updating a profile failed; the database is unavailable")
+        if not await save_values(tracker, changes):
             dispatcher.utter_message(response="utter_profile_not_saved")
             return [SlotSet("profile_updated", False)]
         slot_names = {

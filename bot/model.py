@@ -73,7 +73,9 @@ def ensure_model(root: Path = ROOT) -> Path:
             return target
         if not RASA_BIN.exists():
             raise FileNotFoundError(f"{RASA_BIN} is missing: run `make venv-rasa` first")
-        print(f"Training a model for the current data: {target.name} (about 2 minutes)")
+        print(
+            f"Training a model for the current data: {target.name} (about 5 minutes on two cores)"
+        )
         command = [
             str(RASA_BIN),
             "train",

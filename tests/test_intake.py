@@ -296,6 +296,16 @@ def test_a_bot_question_instead_of_an_answer_gets_the_truth() -> None:
     assert responses(dispatcher) == ["utter_iamabot"]
 
 
+def test_a_contact_answer_that_sounds_like_asking_for_a_person_is_an_answer() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = asked_as(form_step("contact_preference", "bel me maar"), "request_human")
+
+    assert validate("contact_preference", "bel me maar", dispatcher, tracker) == {
+        "contact_preference": "bel me maar"
+    }
+    assert dispatcher.messages == []
+
+
 # --- the validation action as the form runs it ------------------------------------------
 
 
