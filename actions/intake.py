@@ -233,6 +233,9 @@ class ValidateIntakeForm(FormValidationAction):
         text = _text(slot_value)
         if means_none(text):
             return {"support_needs": []}
+        _, result = self._screen("support_needs", slot_value, dispatcher, skipped=[])
+        if result is not None:
+            return result
         answer = question_answer(tracker)
         if answer is not None:
             dispatcher.utter_message(response=answer)
@@ -276,12 +279,20 @@ def question_answer(tracker: Tracker) -> str | None:
     """
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
-    if intent not in ("faq", "bot_challenge"):
+    simple = {
+        "bot_challenge": "utter_iamabot",
+        "help": "utter_help",
+        "ask_privacy": "utter_privacy",
+        "request_human": "utter_human_noted",
+        "request_recruiter": "utter_human_noted",
+        "feeling_down": "utter_empathy",
+    }
+    if intent != "faq" and intent not in simple:
         return None
     if not _QUESTION.search(str(message.get("text") or "")):
         return None
-    if intent == "bot_challenge":
-        return "utter_iamabot"
+    if intent in simple:
+        return simple[intent]
     selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
     key = selected.get("intent_response_key")
     return f"utter_{key}" if isinstance(key, str) and key.startswith("faq/") else None
