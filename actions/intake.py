@@ -79,17 +79,42 @@ class ValidateIntakeForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_first_name")
         return {"first_name": name}
 
+    @staticmethod
+    def _items(slot: str, text: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """Several free-text answers from one screened message."""
+        items = [item for item in (clean_free_text(i) for i in split_items(text)) if item]
+        if not items:
+            dispatcher.utter_message(response="utter_invalid_free_text")
+            return {slot: None}
+        return {slot: items}
+
     def _free_list(
         self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher
     ) -> dict[str, Any]:
         text, result = self._screen(slot, slot_value, dispatcher, skipped=[])
         if result is not None:
             return result
-        items = [item for item in (clean_free_text(i) for i in split_items(text or "")) if item]
-        if not items:
+        return self._items(slot, text or "", dispatcher)
+
+    @staticmethod
+    def _short_text(slot: str, text: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        """One free-text answer of at most 100 characters, kept as said."""
+        value = clean_free_text(text)
+        if value is None or len(value) > 100:
             dispatcher.utter_message(response="utter_invalid_free_text")
             return {slot: None}
-        return {slot: items}
+        return {slot: value}
+
+    @staticmethod
+    def _question_instead(
+        slot: str, tracker: Tracker, dispatcher: CollectingDispatcher
+    ) -> dict[str, Any] | None:
+        """Answer a real question asked instead of an answer; the slot stays empty."""
+        answer = question_answer(tracker)
+        if answer is None:
+            return None
+        dispatcher.utter_message(response=answer)
+        return {slot: None}
 
     def validate_talents(
         self,
@@ -193,12 +218,10 @@ class ValidateIntakeForm(FormValidationAction):
     ) -> dict[str, Any]:
         """One or more of the six pathways, from everyday words."""
         text, result = self._screen("pathways", slot_value, dispatcher, skipped=[])
+        if result is None:
+            result = self._question_instead("pathways", tracker, dispatcher)
         if result is not None:
             return result
-        answer = question_answer(tracker)
-        if answer is not None:
-            dispatcher.utter_message(response=answer)
-            return {"pathways": None}
         pathways = parse_pathways(text or "", entity_values(tracker, "pathway"))
         if not pathways:
             dispatcher.utter_message(response="utter_invalid_pathways")
@@ -216,11 +239,7 @@ class ValidateIntakeForm(FormValidationAction):
         text, result = self._screen("start", slot_value, dispatcher)
         if result is not None:
             return result
-        start = clean_free_text(text or "")
-        if start is None or len(start) > 100:
-            dispatcher.utter_message(response="utter_invalid_free_text")
-            return {"start": None}
-        return {"start": start}
+        return self._short_text("start", text or "", dispatcher)
 
     def validate_support_needs(
         self,
@@ -230,17 +249,14 @@ class ValidateIntakeForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         """Practical support only; "nee" means none."""
-        text = _text(slot_value)
-        if means_none(text):
+        if means_none(_text(slot_value)):
             return {"support_needs": []}
-        _, result = self._screen("support_needs", slot_value, dispatcher, skipped=[])
+        text, result = self._screen("support_needs", slot_value, dispatcher, skipped=[])
+        if result is None:
+            result = self._question_instead("support_needs", tracker, dispatcher)
         if result is not None:
             return result
-        answer = question_answer(tracker)
-        if answer is not None:
-            dispatcher.utter_message(response=answer)
-            return {"support_needs": None}
-        return self._free_list("support_needs", slot_value, dispatcher)
+        return self._items("support_needs", text or "", dispatcher)
 
     def validate_contact_preference(
         self,
@@ -251,17 +267,11 @@ class ValidateIntakeForm(FormValidationAction):
     ) -> dict[str, Any]:
         """How a recruiter may reach the person, as they said it."""
         text, result = self._screen("contact_preference", slot_value, dispatcher)
+        if result is None:
+            result = self._question_instead("contact_preference", tracker, dispatcher)
         if result is not None:
             return result
-        answer = question_answer(tracker)
-        if answer is not None:
-            dispatcher.utter_message(response=answer)
-            return {"contact_preference": None}
-        preference = clean_free_text(text or "")
-        if preference is None or len(preference) > 100:
-            dispatcher.utter_message(response="utter_invalid_free_text")
-            return {"contact_preference": None}
-        return {"contact_preference": preference}
+        return self._short_text("contact_preference", text or "", dispatcher)
 
 
 _QUESTION = re.compile(
@@ -269,6 +279,17 @@ _QUESTION = re.compile(
     r"which|who|do|does|can|is|are)\b",
     re.IGNORECASE,
 )
+
+
+# Intents that, phrased as a question, get their usual response instead of filling the slot.
+_QUESTION_RESPONSES = {
+    "bot_challenge": "utter_iamabot",
+    "help": "utter_help",
+    "ask_privacy": "utter_privacy",
+    "request_human": "utter_human_noted",
+    "request_recruiter": "utter_human_noted",
+    "feeling_down": "utter_empathy",
+}
 
 
 def question_answer(tracker: Tracker) -> str | None:
@@ -279,20 +300,12 @@ def question_answer(tracker: Tracker) -> str | None:
     """
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
-    simple = {
-        "bot_challenge": "utter_iamabot",
-        "help": "utter_help",
-        "ask_privacy": "utter_privacy",
-        "request_human": "utter_human_noted",
-        "request_recruiter": "utter_human_noted",
-        "feeling_down": "utter_empathy",
-    }
-    if intent != "faq" and intent not in simple:
+    if intent != "faq" and intent not in _QUESTION_RESPONSES:
         return None
     if not _QUESTION.search(str(message.get("text") or "")):
         return None
-    if intent in simple:
-        return simple[intent]
+    if intent in _QUESTION_RESPONSES:
+        return _QUESTION_RESPONSES[intent]
     selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
     key = selected.get("intent_response_key")
     return f"utter_{key}" if isinstance(key, str) and key.startswith("faq/") else None

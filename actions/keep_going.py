@@ -16,8 +16,7 @@ from actions.health import mentions_health
 from store.profiles import (
     add_profile_item,
     add_success_moment,
-    find_job_seeker,
-    has_consent,
+    consented_job_seeker,
 )
 
 logger = logging.getLogger(__name__)
@@ -28,10 +27,8 @@ async def _with_consented_seeker(sender_id: str, work: Any) -> bool:
     channel, user_id = identity(sender_id)
 
     def run(session: Session) -> bool:
-        seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
-        if seeker is None or not has_consent(
-            session=session, job_seeker=seeker, purpose="profile"
-        ):
+        seeker = consented_job_seeker(session=session, channel=channel, channel_user_id=user_id)
+        if seeker is None:
             return False
         work(session, seeker)
         return True

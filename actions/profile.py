@@ -23,7 +23,7 @@ from actions.parsing import (
     travel_valid,
 )
 from store.export import profile_dict
-from store.profiles import confirm_profile, find_job_seeker, has_consent
+from store.profiles import confirm_profile, consented_job_seeker, find_job_seeker
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +86,8 @@ async def load_profile(sender_id: str) -> dict[str, Any] | None:
     channel, user_id = identity(sender_id)
 
     def read(session: Session) -> dict[str, Any] | None:
-        seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
-        if seeker is None or not has_consent(
-            session=session, job_seeker=seeker, purpose="profile"
-        ):
-            return None
-        if seeker.profile is None and not seeker.items:
+        seeker = consented_job_seeker(session=session, channel=channel, channel_user_id=user_id)
+        if seeker is None or (seeker.profile is None and not seeker.items):
             return None
         return profile_dict(seeker)
 

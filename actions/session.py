@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.common import identity, in_session, language_from_code
-from store.profiles import find_job_seeker, has_consent
+from store.profiles import consented_job_seeker
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +57,8 @@ class ActionSessionStart(Action):
         channel, user_id = identity(sender_id)
 
         def lookup(session: Session) -> bool:
-            seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
-            return bool(
-                seeker and has_consent(session=session, job_seeker=seeker, purpose="profile")
-            )
+            found = consented_job_seeker(session=session, channel=channel, channel_user_id=user_id)
+            return found is not None
 
         try:
             return await in_session(lookup)

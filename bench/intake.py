@@ -46,7 +46,6 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "hours": ("20 uur", "24", "16 tot 20", "32 uur per week"),
     "max_travel": ("een half uur", "max 20 km", "45 minuten"),
     "start": ("zo snel mogelijk", "volgende maand", "per direct"),
-    # Not "een jobcoach" or "reiskosten": the model takes those for questions, not answers.
     "support_needs": ("aangepaste werktijden", "niet vroeg beginnen", "korte werkdagen"),
     "contact_preference": ("via deze chat", "bellen", "mailen"),
     "pathways": ("een gewone baan", "leren en werken", "een werkervaringsplek"),

@@ -23,16 +23,32 @@ def _settings() -> Settings:
         sys.exit(f"Configuration error: {messages}")
 
 
+def _upgrade_database(settings: Settings) -> bool:
+    """Create missing tables; False, with a message, when the database cannot be reached."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.launcher import absolute_sqlite_url
+    from store.db import create_schema, make_engine
+
+    engine = make_engine(absolute_sqlite_url(settings.database_url))
+    try:
+        create_schema(engine)
+    except SQLAlchemyError as error:
+        print(f"The database could not be prepared: {type(error).__name__}", file=sys.stderr)
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Train if needed, start the action server, Rasa and the gateway, and wait."""
     from bot import launcher
     from bot.model import TrainingFailed, ensure_model
-    from store.db import create_schema, make_engine
 
     settings = _settings()
-    engine = make_engine(launcher.absolute_sqlite_url(settings.database_url))
-    create_schema(engine)
-    engine.dispose()
+    if not _upgrade_database(settings):
+        return 1
     try:
         model = Path(settings.rasa_model) if settings.rasa_model else ensure_model()
     except TrainingFailed as error:
@@ -113,19 +129,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Create the project's tables in DATABASE_URL where they are missing."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.launcher import absolute_sqlite_url
-    from store.db import create_schema, make_engine
-
-    engine = make_engine(absolute_sqlite_url(_settings().database_url))
-    try:
-        create_schema(engine)
-    except SQLAlchemyError as error:
-        print(f"The database could not be prepared: {type(error).__name__}", file=sys.stderr)
+    if not _upgrade_database(_settings()):
         return 1
-    finally:
-        engine.dispose()
     print("The database is up to date.")
     return 0
 

@@ -43,6 +43,16 @@ def find_job_seeker(*, session: Session, channel: str, channel_user_id: str) -> 
     ).one_or_none()
 
 
+def consented_job_seeker(
+    *, session: Session, channel: str, channel_user_id: str, purpose: str = "profile"
+) -> JobSeeker | None:
+    """The job seeker for a channel identity, only when their latest `purpose` decision is yes."""
+    seeker = find_job_seeker(session=session, channel=channel, channel_user_id=channel_user_id)
+    if seeker is None or not has_consent(session=session, job_seeker=seeker, purpose=purpose):
+        return None
+    return seeker
+
+
 def get_or_create_job_seeker(
     *, session: Session, channel: str, channel_user_id: str, language: str
 ) -> JobSeeker:
@@ -164,6 +174,9 @@ def save_profile(
     Keys not given are left alone. The profile consent is recorded if it is missing, because
     the answers are only ever collected after it was given in the conversation.
     """
+    unknown = set(values) - EDITABLE_PROFILE_FIELDS - set(PROFILE_LIST_KINDS)
+    if unknown:
+        raise ValueError(f"unknown profile field(s) {sorted(unknown)!r}")
     seeker = get_or_create_job_seeker(
         session=session, channel=channel, channel_user_id=channel_user_id, language=language
     )
@@ -177,9 +190,6 @@ def save_profile(
             replace_profile_items(
                 session=session, job_seeker=seeker, kind=kind, values=[str(v) for v in items]
             )
-    unknown = set(values) - EDITABLE_PROFILE_FIELDS - set(PROFILE_LIST_KINDS)
-    if unknown:
-        raise ValueError(f"unknown profile field(s) {sorted(unknown)!r}")
     return seeker
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -59,16 +60,18 @@ def telegram_settings(fake: FakeBotApi) -> Settings:
     )
 
 
-def ready_client(gateway: Gateway) -> TestClient:
-    client = TestClient(gateway.app())
-    client.__enter__()
-    assert gateway.telegram is not None
-    deadline = 200
-    while not gateway.telegram.ready.is_set() and deadline:
-        client.portal.call(asyncio.sleep, 0.05)  # type: ignore[union-attr]
-        deadline -= 1
-    assert gateway.telegram.ready.is_set()
-    return client
+@contextmanager
+def ready_client(gateway: Gateway) -> Iterator[TestClient]:
+    """A client of the running gateway, once its Telegram channel is ready."""
+    telegram = gateway.telegram
+    assert telegram is not None
+
+    async def until_ready() -> None:
+        await asyncio.wait_for(telegram.ready.wait(), timeout=10)
+
+    with TestClient(gateway.app()) as client:
+        client.portal.call(until_ready)  # type: ignore[union-attr]
+        yield client
 
 
 def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
@@ -76,8 +79,7 @@ def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
 ) -> None:
     rasa = FakeRasa()
     gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
-    client = ready_client(gateway)
-    try:
+    with ready_client(gateway) as client:
         update = text_update(1, 42, "hoi")
         assert client.post("/telegram/webhook", json=update).status_code == 403
         wrong = {"X-Telegram-Bot-Api-Secret-Token": "not-it"}
@@ -95,29 +97,23 @@ def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
             "first_name": "Sanne",
             "text_language": "nl",
         }
-    finally:
-        client.__exit__(None, None, None)
 
 
 def test_rasa_down_gets_an_apology_in_the_users_language(fake_bot_api: FakeBotApi) -> None:
     rasa = FakeRasa(status=500)
     gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
-    client = ready_client(gateway)
-    try:
+    with ready_client(gateway) as client:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         update = text_update(7, 43, "hello", language_code="en")
         assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
         (reply,) = fake_bot_api.wait_for_messages(43, 1)
         assert "can't be reached" in reply.params["text"]
-    finally:
-        client.__exit__(None, None, None)
 
 
 def test_a_photo_gets_a_text_only_message_and_is_not_forwarded(fake_bot_api: FakeBotApi) -> None:
     rasa = FakeRasa()
     gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
-    client = ready_client(gateway)
-    try:
+    with ready_client(gateway) as client:
         update = text_update(9, 44, "x")
         message = update["message"]
         del message["text"]
@@ -129,8 +125,6 @@ def test_a_photo_gets_a_text_only_message_and_is_not_forwarded(fake_bot_api: Fak
         (reply,) = fake_bot_api.wait_for_messages(44, 1)
         assert "alleen tekst" in reply.params["text"]
         assert rasa.requests == []
-    finally:
-        client.__exit__(None, None, None)
 
 
 def test_telegram_unreachable_at_start_does_not_stop_the_web_chat() -> None:
@@ -211,8 +205,7 @@ def test_a_429_from_telegram_is_waited_out_and_the_reply_still_arrives(
 ) -> None:
     rasa = FakeRasa()
     gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
-    client = ready_client(gateway)
-    try:
+    with ready_client(gateway) as client:
         fake_bot_api.fail_next(
             "sendMessage",
             status=429,
@@ -227,5 +220,3 @@ def test_a_429_from_telegram_is_waited_out_and_the_reply_still_arrives(
         attempts = fake_bot_api.calls_to("sendMessage")
         assert [call.status for call in attempts] == [429, 200]
         assert attempts[1].at - attempts[0].at >= 1.0
-    finally:
-        client.__exit__(None, None, None)

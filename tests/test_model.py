@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.data_check import problems, responses_used_outside_stories
+from bot.data_check import domain_documents, problems, responses_used_outside_stories
 from bot.model import ROOT, TRAINING_INPUTS, fingerprint, model_path
 
 
@@ -78,11 +78,9 @@ def test_only_rasas_false_unused_warnings_are_forgiven() -> None:
 
 
 def test_every_response_exists_in_dutch_and_english() -> None:
-    import yaml
-
     responses: dict[str, list[dict[str, object]]] = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
-        responses.update((yaml.safe_load(path.read_text("utf-8")) or {}).get("responses") or {})
+    for document in domain_documents():
+        responses.update(document.get("responses") or {})
     assert len(responses) > 40
     for name, variations in responses.items():
         english = [v for v in variations if v.get("condition")]
