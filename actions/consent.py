@@ -41,7 +41,13 @@ class ActionRecordConsent(Action):
             seeker = get_or_create_job_seeker(
                 session=session, channel=channel, channel_user_id=user_id, language=language
             )
-            record_consent(session=session, job_seeker=seeker, purpose="profile", given=True)
+            record_consent(
+                session=session,
+                job_seeker=seeker,
+                purpose="profile",
+                given=True,
+                channel=channel,
+            )
 
         try:
             await in_session(store)

@@ -50,3 +50,25 @@ def mentions_health(text: str | None) -> bool:
     if any(word in HEALTH_WORDS for word in _WORD.findall(lowered)):
         return True
     return any(stem in lowered for stem in HEALTH_STEMS)
+
+
+REDACTED = "[…]"
+_PHRASE_STEMS = tuple(stem for stem in HEALTH_STEMS if " " in stem)
+_PHRASES = re.compile(
+    "|".join(r"[\w'-]*" + re.escape(stem) + r"[\w'-]*" for stem in _PHRASE_STEMS),
+    re.IGNORECASE,
+)
+
+
+def _redact_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    lowered = word.lower()
+    if lowered in HEALTH_WORDS or any(stem in lowered for stem in HEALTH_STEMS):
+        return REDACTED
+    return word
+
+
+def redact_health(text: str) -> str:
+    """`text` with every health word (and every word holding a health stem) replaced by […]."""
+    text = _PHRASES.sub(REDACTED, text)
+    return _WORD.sub(_redact_word, text)

@@ -24,7 +24,7 @@ def _settings() -> Settings:
 
 
 def _upgrade_database(settings: Settings) -> bool:
-    """Create missing tables; False, with a message, when the database cannot be reached."""
+    """Apply the migrations; False, with a message, when the database cannot be reached."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.launcher import absolute_sqlite_url
@@ -128,7 +128,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    """Create the project's tables in DATABASE_URL where they are missing."""
+    """Create the project's tables in DATABASE_URL, or migrate them to the newest schema."""
     if not _upgrade_database(_settings()):
         return 1
     print("The database is up to date.")
@@ -178,6 +178,71 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Delete everything stored about one person: profile, consents, success moments,
+    handovers (the recruiter is told the candidate withdrew), nudges, pending messages and
+    the conversation history. Only an anonymous note that a deletion happened is kept."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.launcher import absolute_sqlite_url
+    from store.db import engine_for, session_scope
+    from store.deletion import delete_sender
+    from store.profiles import split_sender
+
+    try:
+        channel, user_id = split_sender(args.identity)
+    except ValueError:
+        print("Give the person as CHANNEL:ID, for example telegram:123456.", file=sys.stderr)
+        return 2
+    sender = f"{channel}:{user_id}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("Add --yes to delete without a question.", file=sys.stderr)
+            return 2
+        answer = input(f"Delete everything stored about {sender}? Type 'yes': ")
+        if answer.strip().lower() != "yes":
+            print("Nothing was deleted.")
+            return 1
+    try:
+        engine = engine_for(absolute_sqlite_url(_settings().database_url))
+        with session_scope(engine) as session:
+            deleted = delete_sender(session, sender, reason="request")
+    except SQLAlchemyError as error:
+        print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
+        return 1
+    if not deleted.job_seekers and not deleted.events:
+        print(f"Nothing is stored for {sender}.", file=sys.stderr)
+        return 1
+    print(
+        f"Deleted {sender}: {deleted.job_seekers} profile(s), {deleted.events} conversation "
+        f"event(s), {deleted.jobs} scheduled job(s); {deleted.recruiters_told} recruiter(s) told."
+    )
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace) -> int:
+    """Delete the data whose retention period has passed (the gateway does this daily)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.retention import retention_policy, run_retention_now
+
+    settings = _settings()
+    try:
+        result = run_retention_now(settings, dry_run=args.dry_run)
+    except SQLAlchemyError as error:
+        print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
+        return 1
+    verb = "Would delete" if args.dry_run else "Deleted"
+    policy = retention_policy(settings)
+    print(
+        f"{verb} {result.job_seekers} profile(s) and {result.conversations} conversation(s) "
+        f"without consent (periods: {policy.inactive_days} days inactive, "
+        f"{policy.after_handover_days} days after a handover without placement, "
+        f"{policy.no_consent_hours} hours without consent)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = argparse.ArgumentParser(
@@ -208,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database tools", description="Database tools.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     db_upgrade = db_commands.add_parser(
-        "upgrade", help="create missing tables", description=cmd_db_upgrade.__doc__
+        "upgrade", help="create or migrate the tables", description=cmd_db_upgrade.__doc__
     )
     db_upgrade.set_defaults(func=cmd_db_upgrade)
     data = commands.add_parser(
@@ -228,6 +293,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("identity", metavar="CHANNEL:ID", help="for example telegram:123456")
     export.set_defaults(func=cmd_export)
+    delete = commands.add_parser(
+        "delete", help="delete everything stored about a person", description=cmd_delete.__doc__
+    )
+    delete.add_argument("identity", metavar="CHANNEL:ID", help="for example telegram:123456")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.set_defaults(func=cmd_delete)
+    retention = commands.add_parser(
+        "retention", help="retention of personal data", description="Retention tools."
+    )
+    retention_commands = retention.add_subparsers(
+        dest="retention_command", required=True, metavar="COMMAND"
+    )
+    retention_run = retention_commands.add_parser(
+        "run",
+        help="delete what is past its retention period",
+        description=cmd_retention_run.__doc__,
+    )
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="only count what would be deleted"
+    )
+    retention_run.set_defaults(func=cmd_retention_run)
     return parser
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from bot import messages
+from bot.data_rights import DataRights
 from bot.language import guess_language
 from bot.rasa_client import RasaClient, RasaUnavailable, Reply
 
@@ -15,8 +17,9 @@ from bot.rasa_client import RasaClient, RasaUnavailable, Reply
 class Conversations:
     """Serialises each sender's messages; Rasa's lock store alone does not guarantee order."""
 
-    def __init__(self, rasa: RasaClient) -> None:
+    def __init__(self, rasa: RasaClient, data_rights: DataRights | None = None) -> None:
         self._rasa = rasa
+        self._data_rights = data_rights
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
@@ -39,8 +42,9 @@ class Conversations:
             # Rasa's first action of a session sees only metadata, not the text: pass a hint.
             metadata = {**metadata, "text_language": guess_language(message)}
         async with self._turn(sender):
+            started = time.time()
             try:
-                return await self._rasa.send(sender, message, metadata)
+                replies = await self._rasa.send(sender, message, metadata)
             except RasaUnavailable:
                 code = metadata.get("language_code")
                 return [
@@ -48,3 +52,6 @@ class Conversations:
                         text=messages.text("unavailable", code if isinstance(code, str) else None)
                     )
                 ]
+            if self._data_rights is None:
+                return replies
+            return await self._data_rights.after_turn(sender, message, started, replies)

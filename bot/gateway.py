@@ -11,14 +11,17 @@ from typing import Any
 
 import httpx
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.conversation import Conversations
+from bot.data_rights import DataRights
 from bot.logs import configure_logging
 from bot.rasa_client import RasaClient
+from bot.retention import AMSTERDAM, schedule_retention
 from bot.settings import Settings, get_settings
 from bot.telegram_channel import TelegramChannel
 from bot.webchat import WebChat
@@ -38,7 +41,7 @@ class Gateway:
         self.rasa = RasaClient(
             settings.rasa_url, timeout=settings.rasa_timeout_seconds, transport=rasa_transport
         )
-        self.conversations = Conversations(self.rasa)
+        self.conversations = Conversations(self.rasa, DataRights(settings.database_url))
         self.webchat = WebChat(self.conversations)
         self.telegram = (
             TelegramChannel(settings, self.conversations) if settings.telegram_enabled else None
@@ -47,11 +50,16 @@ class Gateway:
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Start and stop the channels with the web server."""
+        scheduler = AsyncIOScheduler(timezone=AMSTERDAM)
+        if self.settings.retention_enabled:
+            schedule_retention(scheduler, self.settings)
+        scheduler.start()
         if self.telegram is not None:
             await self.telegram.start()
         try:
             yield
         finally:
+            scheduler.shutdown(wait=False)
             if self.telegram is not None:
                 await self.telegram.stop()
             await self.rasa.aclose()

@@ -137,14 +137,24 @@ def absolute_sqlite_url(url: str) -> str:
     return url
 
 
+def tracker_store_url(database_url: str) -> str:
+    """The project database as Rasa's SQLTrackerStore reaches it (SQLAlchemy 1.4, psycopg2)."""
+    url = absolute_sqlite_url(database_url)
+    for prefix in ("postgresql+psycopg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
 def action_server(settings: Settings, log_dir: Path = LOG_DIR) -> Service:
-    """The rasa-sdk action server running our `actions` package."""
+    """The action server running our `actions` package (rasa-sdk, with our logging)."""
     env = base_env(settings)
     env["SANIC_HOST"] = settings.action_server_host
     host, port = settings.action_server_host, settings.action_server_port
+    command = [str(PROJECT_PYTHON), "-m", "actions.server", "--actions", "actions"]
     return Service(
         name="actions",
-        command=[str(PROJECT_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+        command=[*command, "-p", str(port)],
         health_url=f"http://{host}:{port}/health",
         env=env,
         log_path=log_dir / "actions.log",
@@ -155,11 +165,16 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path = LOG_DIR) -> Ser
     """The Rasa server with the REST channel; its HTTP API only behind a token."""
     env = rasa_env(base_env(settings))
     env["ACTION_ENDPOINT_URL"] = settings.resolved_action_endpoint_url
+    env["TRACKER_STORE_URL"] = tracker_store_url(settings.database_url)
+    # Rasa reads LOG_LEVEL itself, and at DEBUG it logs every message's text: it stays at INFO.
+    env["LOG_LEVEL"] = "INFO" if settings.log_level == "DEBUG" else settings.log_level
+    env["LOG_LEVEL_LIBRARIES"] = "ERROR"
     command = [
         str(RASA_BIN), "run",
         "--model", str(model),
         "--credentials", str(ROOT / "credentials.yml"),
         "--endpoints", str(ROOT / "endpoints.yml"),
+        "--logging-config-file", str(ROOT / "rasa-logging.yml"),
         "--interface", settings.rasa_host,
         "--port", str(settings.rasa_port),
     ]  # fmt: skip

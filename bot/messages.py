@@ -13,6 +13,29 @@ _TEXTS = {
         "nl": "Ik kan alleen tekstberichten lezen. Wil je het in een paar woorden typen?",
         "en": "I can only read text messages. Could you type it in a few words?",
     },
+    "deleted": {
+        "nl": "Klaar: je profiel, ons gesprek en alles wat bij je hoorde zijn verwijderd. "
+        "Als je me weer een bericht stuurt, beginnen we helemaal opnieuw.",
+        "en": "Done: your profile, our conversation and everything that belonged to you "
+        "have been deleted. If you message me again, we start completely afresh.",
+    },
+    "delete_failed": {
+        "nl": "Sorry, het verwijderen lukt nu niet; er is niets gewist. "
+        "Probeer het over een paar minuten nog eens.",
+        "en": "Sorry, I can't delete your data right now; nothing was deleted. "
+        "Please try again in a few minutes.",
+    },
+    "export_failed": {
+        "nl": "Sorry, ik kan je gegevens nu niet ophalen. Probeer het over een paar minuten "
+        "nog eens.",
+        "en": "Sorry, I can't fetch your data right now. Please try again in a few minutes.",
+    },
+    "nothing_stored": {
+        "nl": "Ik heb geen profiel van je opgeslagen, dus er is niets om te sturen. Ons "
+        "gesprek zelf wordt binnen een dag gewist.",
+        "en": "I haven't stored a profile for you, so there is nothing to send. Our "
+        "conversation itself is deleted within a day.",
+    },
 }
 
 

@@ -25,12 +25,28 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file sent in the chat (the person's data export)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
-    """One message from the bot."""
+    """One message from the bot.
+
+    `command` is an instruction from the actions to the gateway ("export", "delete"), sent
+    as the custom payload `{"werkmaatje": {"command": ..., "language": ...}}`; the gateway
+    carries it out after the turn (bot/data_rights.py) and never shows it.
+    """
 
     text: str | None = None
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     image: str | None = None
+    document: Document | None = None
+    command: str | None = None
+    language: str | None = None
 
     @classmethod
     def from_rasa(cls, data: dict[str, Any]) -> Reply:
@@ -42,18 +58,33 @@ class Reply:
         )
         text = data.get("text")
         image = data.get("image")
+        custom = data.get("custom")
+        instruction = custom.get("werkmaatje") if isinstance(custom, dict) else None
+        command = language = None
+        if isinstance(instruction, dict):
+            command = str(instruction.get("command") or "") or None
+            language = str(instruction.get("language") or "") or None
         return cls(
             text=str(text) if text else None,
             buttons=buttons,
             image=str(image) if image else None,
+            command=command,
+            language=language,
         )
 
     def as_json(self) -> dict[str, Any]:
         """The reply as the web chat's JSON."""
+        document = None
+        if self.document is not None:
+            document = {
+                "filename": self.document.filename,
+                "content": self.document.content.decode("utf-8"),
+            }
         return {
             "text": self.text,
             "buttons": [{"title": b.title, "payload": b.payload} for b in self.buttons],
             "image": self.image,
+            "document": document,
         }
 
 

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     action_server_port: int = Field(default=5055, ge=1, le=65535)
     action_endpoint_url: str | None = None
 
+    retention_enabled: bool = True
+    retention_inactive_days: int = Field(default=365, ge=1)
+    retention_after_handover_days: int = Field(default=28, ge=1)
+    retention_no_consent_hours: int = Field(default=24, ge=1)
+    retention_run_at: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None

@@ -9,7 +9,7 @@ import os
 from collections import OrderedDict
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -200,7 +200,11 @@ class TelegramChannel:
     async def _send(self, chat_id: int, reply: Reply) -> None:
         bot = self.application.bot
         markup = keyboard(reply, self.payloads)
-        if reply.image:
+        if reply.document is not None:
+            # Only ever to the chat the request came from: the export is the person's own.
+            document = InputFile(reply.document.content, filename=reply.document.filename)
+            await bot.send_document(chat_id, document, caption=reply.text)
+        elif reply.image:
             await bot.send_photo(chat_id, reply.image, caption=reply.text, reply_markup=markup)
         elif reply.text:
             await bot.send_message(chat_id, reply.text, reply_markup=markup)

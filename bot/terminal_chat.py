@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 
 def show(replies: list[dict[str, Any]], write: Callable[[str], None]) -> list[dict[str, str]]:
-    """Print the bot's replies; returns the buttons offered, numbered from 1."""
+    """Print the bot's replies; returns the buttons offered, numbered from 1.
+
+    A document (the data export) is saved in the current folder under its own name.
+    """
     buttons: list[dict[str, str]] = []
     for reply in replies:
         if reply.get("text"):
             write(f"werkmaatje> {reply['text']}")
+        document = reply.get("document")
+        if isinstance(document, dict):
+            path = Path(Path(str(document["filename"])).name)
+            path.write_text(str(document["content"]), "utf-8")
+            write(f"werkmaatje> [{path.resolve()}]")
         for button in reply.get("buttons") or []:
             buttons.append(button)
             write(f"   [{len(buttons)}] {button['title']}")

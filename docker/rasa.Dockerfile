@@ -8,7 +8,7 @@ WORKDIR /app
 COPY requirements/rasa.lock requirements/rasa.lock
 RUN pip install --no-deps -r requirements/rasa.lock
 
-COPY config.yml credentials.yml endpoints.yml endpoints.compose.yml ./
+COPY config.yml credentials.yml endpoints.yml endpoints.compose.yml rasa-logging.yml ./
 COPY domain domain
 COPY nlu nlu
 COPY stories stories
@@ -18,4 +18,5 @@ USER rasa
 
 EXPOSE 5005
 CMD ["rasa", "run", "--model", "models/werkmaatje.tar.gz", "--credentials", "credentials.yml", \
-     "--endpoints", "endpoints.compose.yml", "--interface", "0.0.0.0", "--port", "5005"]
+     "--endpoints", "endpoints.compose.yml", "--logging-config-file", "rasa-logging.yml", \
+     "--interface", "0.0.0.0", "--port", "5005"]

@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.models import Base
-
 DEFAULT_DATABASE_URL = "sqlite:///var/werkmaatje.db"
 
 
@@ -66,8 +64,10 @@ def get_engine() -> Engine:
 
 
 def create_schema(engine: Engine | None = None) -> None:
-    """Create missing tables."""
-    Base.metadata.create_all(engine or get_engine())
+    """Create or upgrade the project's tables with the migrations in store/migrations."""
+    from store.migrate import upgrade
+
+    upgrade(engine or get_engine())
 
 
 @contextmanager

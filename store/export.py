@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from store.conversation import conversation
 from store.models import JobSeeker
 from store.profiles import find_job_seeker
 
@@ -61,13 +62,19 @@ def export_job_seeker(*, session: Session, channel: str, channel_user_id: str) -
     seeker = find_job_seeker(session=session, channel=channel, channel_user_id=channel_user_id)
     if seeker is None:
         raise LookupError(f"no data stored for {channel}:{channel_user_id}")
+    settings = seeker.nudge_settings
     return {
         "schema": SCHEMA,
         "job_seeker": {
-            "channel": seeker.channel,
-            "channel_user_id": seeker.channel_user_id,
+            "channel": channel,
+            "channel_user_id": channel_user_id,
             "language": seeker.language,
             "created_at": iso(seeker.created_at),
+            # Added key: every channel this person is known on.
+            "identities": [
+                {"channel": identity.channel, "channel_user_id": identity.channel_user_id}
+                for identity in seeker.identities
+            ],
         },
         "consents": [
             {
@@ -79,12 +86,25 @@ def export_job_seeker(*, session: Session, channel: str, channel_user_id: str) -
             for consent in seeker.consents
         ],
         "profile": profile_dict(seeker),
-        # Handovers, nudges and the conversation history are not stored yet; the keys are
-        # present so consumers can rely on the format.
-        "handovers": [],
-        "nudges": {"frequency": None, "paused_until": None, "sent": []},
+        "handovers": [
+            {
+                "recruiter": handover.recruiter.name if handover.recruiter else None,
+                "status": handover.status,
+                "summary": handover.summary,
+                "created_at": iso(handover.created_at),
+            }
+            for handover in seeker.handovers
+        ],
+        "nudges": {
+            "frequency": settings.frequency if settings else None,
+            "paused_until": iso(settings.paused_until) if settings else None,
+            "sent": [
+                {"kind": nudge.kind, "module_id": nudge.module_id, "at": iso(nudge.at)}
+                for nudge in seeker.nudges_sent
+            ],
+        },
         "success_moments": [
             {"text": moment.text, "at": iso(moment.at)} for moment in seeker.success_moments
         ],
-        "conversation": [],
+        "conversation": conversation(session, seeker.sender_ids()),
     }

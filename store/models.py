@@ -1,10 +1,25 @@
-"""Tables of the project database. Rasa's tracker store owns `events`; nothing here uses it."""
+"""Tables of the project database.
+
+Rasa's tracker store owns `events` and APScheduler's job store owns `apscheduler_jobs`; both
+live in the same database but are created by their owners, never by the migrations here.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -18,20 +33,20 @@ class Base(DeclarativeBase):
 
 
 class JobSeeker(Base):
-    """One person on one channel (`telegram:123`, `web:abc`)."""
+    """One person; reachable on one or more channels (see ChannelIdentity)."""
 
     __tablename__ = "job_seekers"
-    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(32))
-    channel_user_id: Mapped[str] = mapped_column(String(128))
     language: Mapped[str] = mapped_column(String(8), default="nl")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
+    identities: Mapped[list[ChannelIdentity]] = relationship(
+        back_populates="job_seeker", cascade="all, delete-orphan", order_by="ChannelIdentity.id"
+    )
     consents: Mapped[list[Consent]] = relationship(
         back_populates="job_seeker", cascade="all, delete-orphan", order_by="Consent.id"
     )
@@ -46,6 +61,44 @@ class JobSeeker(Base):
         cascade="all, delete-orphan",
         order_by="(ProfileItem.kind, ProfileItem.position)",
     )
+    handovers: Mapped[list[Handover]] = relationship(
+        back_populates="job_seeker", cascade="all, delete-orphan", order_by="Handover.id"
+    )
+    nudge_settings: Mapped[NudgeSettings | None] = relationship(
+        back_populates="job_seeker", cascade="all, delete-orphan"
+    )
+    nudges_sent: Mapped[list[NudgeLog]] = relationship(
+        back_populates="job_seeker", cascade="all, delete-orphan", order_by="NudgeLog.id"
+    )
+    outbox: Mapped[list[OutboxMessage]] = relationship(
+        back_populates="job_seeker", cascade="all, delete-orphan", order_by="OutboxMessage.id"
+    )
+
+    def sender_ids(self) -> list[str]:
+        """Rasa's conversation ids of this person, one per channel identity."""
+        return [identity.sender_id for identity in self.identities]
+
+
+class ChannelIdentity(Base):
+    """How a person is known on one channel (`telegram` / `123`); unique per channel."""
+
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "channel_user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_seeker_id: Mapped[int] = mapped_column(
+        ForeignKey("job_seekers.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    channel_user_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    job_seeker: Mapped[JobSeeker] = relationship(back_populates="identities")
+
+    @property
+    def sender_id(self) -> str:
+        """The conversation id Rasa knows this identity by."""
+        return f"{self.channel}:{self.channel_user_id}"
 
 
 class Consent(Base):
@@ -119,3 +172,131 @@ class SuccessMoment(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="success_moments")
+
+
+class Recruiter(Base):
+    """A recruiter who receives handovers; regions, sectors and languages are lists."""
+
+    __tablename__ = "recruiters"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(100))
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    telegram_chat_id: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    capacity_per_week: Mapped[int] = mapped_column(Integer, default=5)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    handovers: Mapped[list[Handover]] = relationship(back_populates="recruiter")
+
+
+HANDOVER_STATUSES = ("requested", "delivered", "accepted", "contacted", "placed", "closed")
+OPEN_HANDOVER_STATUSES = ("requested", "delivered", "accepted", "contacted")
+
+
+class Handover(Base):
+    """One request to be contacted by a recruiter, with the summary they were sent."""
+
+    __tablename__ = "handovers"
+    __table_args__ = (Index("ix_handovers_status", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_seeker_id: Mapped[int] = mapped_column(
+        ForeignKey("job_seekers.id", ondelete="CASCADE"), index=True
+    )
+    recruiter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recruiters.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    share_support_needs: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    job_seeker: Mapped[JobSeeker] = relationship(back_populates="handovers")
+    recruiter: Mapped[Recruiter | None] = relationship(back_populates="handovers")
+
+
+NUDGE_FREQUENCIES = ("daily", "weekly", "biweekly", "off")
+
+
+class NudgeSettings(Base):
+    """How often a person wants encouragement and course suggestions, and any pause."""
+
+    __tablename__ = "nudge_settings"
+
+    job_seeker_id: Mapped[int] = mapped_column(
+        ForeignKey("job_seekers.id", ondelete="CASCADE"), primary_key=True
+    )
+    frequency: Mapped[str] = mapped_column(String(16), default="weekly")
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    job_seeker: Mapped[JobSeeker] = relationship(back_populates="nudge_settings")
+
+
+class NudgeLog(Base):
+    """One nudge sent to a person."""
+
+    __tablename__ = "nudge_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_seeker_id: Mapped[int] = mapped_column(
+        ForeignKey("job_seekers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # encouragement | elearning
+    module_id: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    job_seeker: Mapped[JobSeeker] = relationship(back_populates="nudges_sent")
+
+
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class OutboxMessage(Base):
+    """A message to send (to a recruiter or a job seeker), sent at most once per key.
+
+    `job_seeker_id` links rows that carry a person's data, so deleting the person deletes
+    them; a notice that holds nothing personal has none.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    job_seeker_id: Mapped[int | None] = mapped_column(
+        ForeignKey("job_seekers.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | email | whatsapp
+    recipient: Mapped[str] = mapped_column(String(254))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    job_seeker: Mapped[JobSeeker | None] = relationship(back_populates="outbox")
+
+
+class DeletionRecord(Base):
+    """That a person's data was deleted, when and why; nothing that identifies them."""
+
+    __tablename__ = "deletion_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(32))  # request | retention | no_consent
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from store.models import Consent, JobSeeker, Profile, ProfileItem, SuccessMoment, utcnow
+from store.models import (
+    ChannelIdentity,
+    Consent,
+    JobSeeker,
+    Profile,
+    ProfileItem,
+    SuccessMoment,
+    utcnow,
+)
 
 PROFILE_LIST_KINDS = (
     "talent",
@@ -17,7 +25,15 @@ PROFILE_LIST_KINDS = (
     "pathway",
     "support_need",
 )
-CONSENT_PURPOSES = ("profile", "share_with_recruiter", "support_needs", "nudges")
+# `extended_retention`: the person agreed to keep their profile longer than the 4 weeks after
+# a handover closed without a placement (see store/retention.py).
+CONSENT_PURPOSES = (
+    "profile",
+    "share_with_recruiter",
+    "support_needs",
+    "nudges",
+    "extended_retention",
+)
 CONSENT_TEXT_VERSION = "v1"
 EDITABLE_PROFILE_FIELDS = frozenset(
     column.key
@@ -37,8 +53,10 @@ def split_sender(sender_id: str) -> tuple[str, str]:
 def find_job_seeker(*, session: Session, channel: str, channel_user_id: str) -> JobSeeker | None:
     """The job seeker for a channel identity, if any."""
     return session.scalars(
-        select(JobSeeker).where(
-            JobSeeker.channel == channel, JobSeeker.channel_user_id == channel_user_id
+        select(JobSeeker)
+        .join(ChannelIdentity)
+        .where(
+            ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == channel_user_id
         )
     ).one_or_none()
 
@@ -59,7 +77,8 @@ def get_or_create_job_seeker(
     """The job seeker for a channel identity, created on first contact."""
     seeker = find_job_seeker(session=session, channel=channel, channel_user_id=channel_user_id)
     if seeker is None:
-        seeker = JobSeeker(channel=channel, channel_user_id=channel_user_id, language=language)
+        seeker = JobSeeker(language=language)
+        seeker.identities.append(ChannelIdentity(channel=channel, channel_user_id=channel_user_id))
         session.add(seeker)
         session.flush()
     elif seeker.language != language:
@@ -73,9 +92,10 @@ def record_consent(
     job_seeker: JobSeeker,
     purpose: str,
     given: bool,
+    channel: str | None = None,
     text_version: str = CONSENT_TEXT_VERSION,
 ) -> Consent:
-    """Append a consent decision; earlier decisions stay as history."""
+    """Append a consent decision made on `channel`; earlier decisions stay as history."""
     if purpose not in CONSENT_PURPOSES:
         raise ValueError(f"unknown consent purpose {purpose!r}")
     consent = Consent(
@@ -83,7 +103,7 @@ def record_consent(
         purpose=purpose,
         given=given,
         text_version=text_version,
-        channel=job_seeker.channel,
+        channel=channel or job_seeker.identities[0].channel,
     )
     session.add(consent)
     session.flush()
@@ -181,7 +201,9 @@ def save_profile(
         session=session, channel=channel, channel_user_id=channel_user_id, language=language
     )
     if not has_consent(session=session, job_seeker=seeker, purpose="profile"):
-        record_consent(session=session, job_seeker=seeker, purpose="profile", given=True)
+        record_consent(
+            session=session, job_seeker=seeker, purpose="profile", given=True, channel=channel
+        )
     fields = {key: value for key, value in values.items() if key in EDITABLE_PROFILE_FIELDS}
     save_profile_fields(session=session, job_seeker=seeker, fields=fields)  # type: ignore[arg-type]
     for kind in PROFILE_LIST_KINDS:

@@ -16,7 +16,13 @@ from sqlalchemy import Engine, func, select
 from store.db import session_scope
 from store.export import export_job_seeker
 from store.models import Consent, JobSeeker, Profile, ProfileItem, SuccessMoment
-from store.profiles import get_or_create_job_seeker, record_consent, save_profile, split_sender
+from store.profiles import (
+    find_job_seeker,
+    get_or_create_job_seeker,
+    record_consent,
+    save_profile,
+    split_sender,
+)
 
 TRACKERS = Path(__file__).parent / "trackers"
 DOMAIN_DIR = Path(__file__).parent.parent / "domain"
@@ -193,9 +199,5 @@ def seeker_exists(engine: Engine, sender_id: str) -> bool:
     """Whether any job seeker row exists for the sender."""
     channel, user_id = split_sender(sender_id)
     with session_scope(engine) as session:
-        found = session.scalars(
-            select(JobSeeker.id).where(
-                JobSeeker.channel == channel, JobSeeker.channel_user_id == user_id
-            )
-        ).first()
+        found = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
         return found is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,25 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def own_database(kind: str, folder: Path) -> Iterator[Engine]:
+    """An engine on a new, empty database for one test: a SQLite file or a PostgreSQL database."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / 'own.db'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    require(postgres_available())
+    with postgres_database() as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Each test using it runs once on SQLite and once on PostgreSQL."""
@@ -84,6 +104,7 @@ class Stack:
     settings: Settings
     telegram: FakeBotApi
     engine: Engine
+    log_dirs: tuple[Path, ...] = ()  # where the action server, gateway and Rasa write logs
 
     @property
     def gateway_url(self) -> str:
@@ -98,13 +119,24 @@ def rasa_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def rasa_log_dir(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the Rasa server of the session's database writes its log."""
+    return tmp_path_factory.mktemp("rasa-logs")
+
+
+@pytest.fixture(scope="session")
 def rasa(
-    trained_model: Path, rasa_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    trained_model: Path,
+    rasa_settings: Settings,
+    database_url: str,
+    engine: Engine,
+    rasa_log_dir: Path,
 ) -> Iterator[Settings]:
-    """The real Rasa server with the trained model, started once per test session."""
-    logs = tmp_path_factory.mktemp("rasa-logs")
-    with running(launcher.rasa_server(rasa_settings, trained_model, logs)):
-        yield rasa_settings
+    """The real Rasa server with the trained model, once per database (its tracker store)."""
+    settings = rasa_settings.model_copy(update={"database_url": database_url})
+    logs = rasa_log_dir
+    with running(launcher.rasa_server(settings, trained_model, logs)):
+        yield settings
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +152,7 @@ def stack(
     database_url: str,
     engine: Engine,
     fake_telegram: FakeBotApi,
+    rasa_log_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     """Action server and gateway (webhook mode) on one database, in front of the shared Rasa."""
@@ -138,7 +171,12 @@ def stack(
     fake_telegram.reset()
     with running(launcher.action_server(settings, logs), launcher.gateway(settings, logs)):
         wait_until(lambda: telegram_state(settings) == "webhook")
-        yield Stack(settings=settings, telegram=fake_telegram, engine=engine)
+        yield Stack(
+            settings=settings,
+            telegram=fake_telegram,
+            engine=engine,
+            log_dirs=(logs, rasa_log_dir),
+        )
 
 
 @pytest.fixture

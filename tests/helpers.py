@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -89,3 +90,19 @@ def callback_update(
             "data": data,
         },
     }
+
+
+def stored_text(value: object) -> str:
+    """A stored column value as text to search: JSON (Rasa's `data`) also with its escapes
+    undone, bytes (a pickled APScheduler job) decoded byte for byte."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("latin-1")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    if text[:1] in ("{", "["):
+        try:
+            text += "\n" + json.dumps(json.loads(text), ensure_ascii=False)
+        except ValueError:
+            pass
+    return text

@@ -41,6 +41,8 @@ def make_settings(**overrides: object) -> Settings:
         "telegram_webhook_secret": None,
         "telegram_api_base_url": None,
         "log_level": "INFO",
+        # Tests share databases with a running gateway: retention runs only when a test asks.
+        "retention_enabled": False,
     }
     values.update(overrides)
     if "rasa_url" not in overrides:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot import launcher
 from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
 from bot.terminal_chat import chat
-from store.models import JobSeeker, Profile, ProfileItem
+from store.models import ChannelIdentity, JobSeeker, Profile, ProfileItem
 from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.fake_telegram import ApiCall, FakeBotApi
 from tests.helpers import callback_update, text_update
@@ -65,7 +65,11 @@ def seekers(stack: Stack, chat_id: int) -> int:
             connection.scalar(
                 select(func.count())
                 .select_from(JobSeeker)
-                .where(JobSeeker.channel == "telegram", JobSeeker.channel_user_id == str(chat_id))
+                .join(ChannelIdentity)
+                .where(
+                    ChannelIdentity.channel == "telegram",
+                    ChannelIdentity.channel_user_id == str(chat_id),
+                )
             )
             or 0
         )
@@ -182,7 +186,11 @@ def test_the_whole_intake_in_dutch_through_telegram(stack: Stack) -> None:
     }
     with stack.engine.connect() as connection:
         seeker = connection.execute(
-            select(JobSeeker).where(JobSeeker.channel_user_id == str(chat))
+            select(JobSeeker)
+            .join(ChannelIdentity)
+            .where(
+                ChannelIdentity.channel == "telegram", ChannelIdentity.channel_user_id == str(chat)
+            )
         ).one()
         assert connection.scalar(
             select(Profile.confirmed_at).where(Profile.job_seeker_id == seeker.id)

@@ -142,7 +142,9 @@ def test_telegram_unreachable_at_start_does_not_stop_the_web_chat() -> None:
         # Telegram re-sends on a non-2xx answer, so nothing is lost while connecting.
         assert client.post("/telegram/webhook", json=update, headers=headers).status_code == 503
         reply = client.post("/chat/messages", json={"text": "hoi"})
-        assert reply.json() == {"messages": [{"text": "Hoi!", "buttons": [], "image": None}]}
+        assert reply.json() == {
+            "messages": [{"text": "Hoi!", "buttons": [], "image": None, "document": None}]
+        }
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ CATALOGUE = [
     "request_data_deletion", "nudges_pause", "nudges_stop", "nudges_resume", "change_language",
     "ask_privacy", "faq/work_experience_place", "faq/trial_placement", "faq/learn_work_track",
     "faq/travel_costs", "faq/mention_health",
+    # Added to the catalogue by the project (SPEC allows more intents).
+    "withdraw_consent",
 ]  # fmt: skip
 
 

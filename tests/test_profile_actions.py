@@ -18,7 +18,7 @@ from actions.profile import (
     corrections,
 )
 from store.db import session_scope
-from store.models import JobSeeker, Profile
+from store.models import ChannelIdentity, Profile
 from store.profiles import split_sender
 from tests.action_support import (
     FULL_PROFILE,
@@ -269,8 +269,8 @@ def confirmed_at(engine: Engine, sender_id: str) -> datetime | None:
     with session_scope(engine) as session:
         moment = session.scalars(
             select(Profile.confirmed_at)
-            .join(JobSeeker, JobSeeker.id == Profile.job_seeker_id)
-            .where(JobSeeker.channel == channel, JobSeeker.channel_user_id == user_id)
+            .join(ChannelIdentity, ChannelIdentity.job_seeker_id == Profile.job_seeker_id)
+            .where(ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == user_id)
         ).one()
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)

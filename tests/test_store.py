@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from store.db import session_scope
 from store.export import SCHEMA, export_job_seeker
-from store.models import Consent, JobSeeker, ProfileItem
+from store.models import ChannelIdentity, Consent, JobSeeker, ProfileItem
 from store.profiles import (
+    find_job_seeker,
     get_or_create_job_seeker,
     has_consent,
     record_consent,
@@ -34,6 +35,8 @@ EXPORT_KEYS = {
     "conversation",
 }
 JOB_SEEKER_KEYS = {"channel", "channel_user_id", "language", "created_at"}
+# Added to the SPEC keys (allowed: "more keys may be added"): every channel of the person.
+JOB_SEEKER_ADDED_KEYS = {"identities"}
 CONSENT_KEYS = {"purpose", "given", "text_version", "at"}
 PROFILE_KEYS = {
     "name",
@@ -70,9 +73,9 @@ def new_seeker(engine: Engine, *, channel: str = "telegram", language: str = "nl
 
 def seeker_for(session: Session, channel: str, user_id: str) -> JobSeeker:
     """The job seeker row, which must exist."""
-    return session.scalars(
-        select(JobSeeker).where(JobSeeker.channel == channel, JobSeeker.channel_user_id == user_id)
-    ).one()
+    seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
+    assert seeker is not None
+    return seeker
 
 
 def parse_utc(value: object) -> datetime:
@@ -129,13 +132,26 @@ def test_get_or_create_job_seeker_is_idempotent(engine: Engine) -> None:
             session=session, channel="web", channel_user_id=user_id, language="nl"
         )
         assert other.id != first_id
+        other_id = other.id
 
     with session_scope(engine) as session:
-        rows = session.scalars(select(JobSeeker).where(JobSeeker.channel_user_id == user_id)).all()
-        assert sorted((row.channel, row.language) for row in rows) == [
+        rows = session.execute(
+            select(ChannelIdentity.channel, JobSeeker.language)
+            .join(ChannelIdentity.job_seeker)
+            .where(ChannelIdentity.channel_user_id == user_id)
+        ).all()
+        assert sorted(tuple(row) for row in rows) == [
             ("telegram", "en"),
             ("web", "nl"),
         ]
+        # Each of them has exactly that one identity.
+        identities = session.execute(
+            select(JobSeeker.id, func.count(ChannelIdentity.id))
+            .join(ChannelIdentity.job_seeker)
+            .where(JobSeeker.id.in_([first_id, other_id]))
+            .group_by(JobSeeker.id)
+        ).all()
+        assert sorted(tuple(row) for row in identities) == sorted([(first_id, 1), (other_id, 1)])
 
 
 def test_record_consent_rejects_an_unknown_purpose(engine: Engine) -> None:
@@ -326,7 +342,7 @@ def test_export_has_exactly_the_spec_keys_and_the_data(engine: Engine) -> None:
         exported = export_job_seeker(session=session, channel="telegram", channel_user_id=user_id)
 
     assert set(exported) == EXPORT_KEYS
-    assert set(exported["job_seeker"]) == JOB_SEEKER_KEYS
+    assert set(exported["job_seeker"]) == JOB_SEEKER_KEYS | JOB_SEEKER_ADDED_KEYS
     assert set(exported["profile"]) == PROFILE_KEYS
     assert set(exported["nudges"]) == NUDGES_KEYS
     assert [set(consent) for consent in exported["consents"]] == [CONSENT_KEYS] * 3
@@ -336,6 +352,7 @@ def test_export_has_exactly_the_spec_keys_and_the_data(engine: Engine) -> None:
         "channel": "telegram",
         "channel_user_id": user_id,
         "language": "en",
+        "identities": [{"channel": "telegram", "channel_user_id": user_id}],
     }
     assert [(c["purpose"], c["given"], c["text_version"]) for c in exported["consents"]] == [
         ("profile", True, "v1"),

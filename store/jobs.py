@@ -1,0 +1,33 @@
+"""The per-person jobs in APScheduler's job store (`apscheduler_jobs`, created by APScheduler).
+
+Jobs are named after the person (`nudge:<job_seeker_id>`), so removing a person's jobs is a
+delete by id, done in the same transaction as the rest of a deletion.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, MetaData, Table, Unicode, delete, inspect
+from sqlalchemy.orm import Session
+
+JOBS_TABLE = "apscheduler_jobs"
+# Only the key column matters here; APScheduler owns the table and its other columns.
+_JOBS = Table(JOBS_TABLE, MetaData(), Column("id", Unicode(191), primary_key=True))
+
+
+def nudge_job_id(job_seeker_id: int) -> str:
+    """The stable id of a person's nudge job."""
+    return f"nudge:{job_seeker_id}"
+
+
+def person_job_ids(job_seeker_id: int) -> list[str]:
+    """Every job id that belongs to one person."""
+    return [nudge_job_id(job_seeker_id)]
+
+
+def remove_person_jobs(session: Session, job_seeker_id: int) -> int:
+    """Remove a person's scheduled jobs; the number removed."""
+    connection = session.connection()
+    if not inspect(connection).has_table(JOBS_TABLE):
+        return 0
+    result = connection.execute(delete(_JOBS).where(_JOBS.c.id.in_(person_job_ids(job_seeker_id))))
+    return int(result.rowcount or 0)
