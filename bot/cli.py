@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from bot.settings import Settings
 
@@ -243,6 +244,96 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def cmd_recruiters_add(args: argparse.Namespace) -> int:
+    """Register a recruiter who receives handovers for their regions and sectors."""
+    from store.recruiters import add_recruiter
+
+    def work(session: Session) -> str:
+        recruiter = add_recruiter(
+            session,
+            name=args.name,
+            organisation=args.organisation,
+            regions=_split(args.regions),
+            sectors=_split(args.sectors),
+            languages=_split(args.languages),
+            telegram_chat_id=args.telegram_chat_id,
+            email=args.email,
+            capacity_per_week=args.capacity,
+        )
+        pool = "" if recruiter.regions else " (default pool: no regions)"
+        return f"Added recruiter {recruiter.id}: {recruiter.name}, {recruiter.organisation}{pool}."
+
+    return _in_database(work)
+
+
+def cmd_recruiters_list(args: argparse.Namespace) -> int:
+    """List the recruiters with their regions, sectors, capacity and open handovers."""
+    from store.recruiters import list_recruiters
+
+    def work(session: Session) -> str:
+        rows = list_recruiters(session)
+        if not rows:
+            return "No recruiters yet: add one with `werkmaatje recruiters add`."
+        lines = []
+        for recruiter, open_count in rows:
+            reach = ", ".join(
+                part
+                for part in (
+                    f"telegram {recruiter.telegram_chat_id}" if recruiter.telegram_chat_id else "",
+                    recruiter.email or "",
+                )
+                if part
+            )
+            lines.append(
+                f"{recruiter.id}\t{recruiter.name} ({recruiter.organisation})"
+                f"{'' if recruiter.active else ' [disabled]'}\t"
+                f"regions: {', '.join(recruiter.regions) or 'default pool'}\t"
+                f"sectors: {', '.join(recruiter.sectors) or 'all'}\t"
+                f"languages: {', '.join(recruiter.languages)}\t"
+                f"{recruiter.capacity_per_week}/week, {open_count} open\t{reach}"
+            )
+        return "\n".join(lines)
+
+    return _in_database(work)
+
+
+def cmd_recruiters_disable(args: argparse.Namespace) -> int:
+    """Stop routing new handovers to a recruiter; their open handovers stay with them."""
+    from store.recruiters import disable_recruiter
+
+    def work(session: Session) -> str:
+        recruiter = disable_recruiter(session, args.id)
+        return f"Recruiter {recruiter.id} ({recruiter.name}) gets no new handovers."
+
+    return _in_database(work)
+
+
+def _in_database(work: Callable[[Session], str]) -> int:
+    """Run `work` in a transaction on the configured database and print what it says."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.launcher import absolute_sqlite_url
+    from store.db import engine_for, session_scope
+
+    settings = _settings()
+    if not _upgrade_database(settings):
+        return 1
+    try:
+        with session_scope(engine_for(absolute_sqlite_url(settings.database_url))) as session:
+            print(work(session))
+    except (ValueError, LookupError) as error:
+        print(error.args[0] if error.args else type(error).__name__, file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per task."""
     parser = argparse.ArgumentParser(
@@ -314,6 +405,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="only count what would be deleted"
     )
     retention_run.set_defaults(func=cmd_retention_run)
+    recruiters = commands.add_parser(
+        "recruiters", help="manage recruiters", description="Manage the recruiters."
+    )
+    recruiter_commands = recruiters.add_subparsers(
+        dest="recruiters_command", required=True, metavar="COMMAND"
+    )
+    add = recruiter_commands.add_parser(
+        "add", help="register a recruiter", description=cmd_recruiters_add.__doc__
+    )
+    add.add_argument("--name", required=True)
+    add.add_argument("--organisation", required=True)
+    add.add_argument(
+        "--regions", help="places and/or provinces, comma-separated; none = default pool"
+    )
+    add.add_argument("--sectors", help="comma-separated, e.g. zorg,logistiek; none = all")
+    add.add_argument("--languages", default="nl", help="nl, en or nl,en (default nl)")
+    add.add_argument("--telegram-chat-id", help="the recruiter's Telegram chat id")
+    add.add_argument("--email", help="the recruiter's e-mail address")
+    add.add_argument("--capacity", type=int, default=5, help="handovers per week (default 5)")
+    add.set_defaults(func=cmd_recruiters_add)
+    listing = recruiter_commands.add_parser(
+        "list", help="list the recruiters", description=cmd_recruiters_list.__doc__
+    )
+    listing.set_defaults(func=cmd_recruiters_list)
+    disable = recruiter_commands.add_parser(
+        "disable", help="stop routing to a recruiter", description=cmd_recruiters_disable.__doc__
+    )
+    disable.add_argument("id", type=int, help="the recruiter's number from `recruiters list`")
+    disable.set_defaults(func=cmd_recruiters_disable)
     return parser
 
 
