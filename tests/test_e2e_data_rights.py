@@ -115,8 +115,10 @@ def test_an_export_in_the_chat_arrives_as_a_document(stack: Stack) -> None:
     chat = next(_chat_ids)
     quick_intake(stack, chat)
     before = len(stack.telegram.calls_to("sendDocument"))
-    (text,) = say(stack, chat, "stuur me al mijn gegevens", expect=1, language_code="nl")
+    # During the intake: the file, then the same intake question again.
+    text, again = say(stack, chat, "stuur me al mijn gegevens", expect=2, language_code="nl")
     assert "kopie" in text.params["text"]
+    assert "leren" in again.params["text"]
     stack.telegram.wait_for(lambda api: len(api.calls_to("sendDocument")) > before)
     (call,) = [c for c in stack.telegram.calls_to("sendDocument") if c.params["chat_id"] == chat]
     data = json.loads(call.params["document"]["content"])
@@ -129,10 +131,11 @@ def test_an_export_in_the_chat_arrives_as_a_document(stack: Stack) -> None:
 def test_withdrawing_the_nudge_consent_in_words(stack: Stack) -> None:
     chat = next(_chat_ids)
     quick_intake(stack, chat)
-    (reply,) = say(
-        stack, chat, "ik trek mijn toestemming voor de berichtjes in", expect=1, language_code="nl"
+    reply, again = say(
+        stack, chat, "ik trek mijn toestemming voor de berichtjes in", expect=2, language_code="nl"
     )
     assert "geen berichtjes" in reply.params["text"]
+    assert "leren" in again.params["text"]
     export = json.loads(cli(stack, "export", f"telegram:{chat}").stdout)
     assert export["nudges"]["frequency"] == "off"
     assert ("nudges", False) in [(c["purpose"], c["given"]) for c in export["consents"]]
