@@ -107,10 +107,10 @@ def _configured_log_level() -> str:
 
 
 def configure_server_logging(level: str) -> None:
-    """Our logging set-up; rasa-sdk and Sanic write through the root's (filtered) handler."""
+    """Our logging set-up (rasa-sdk is pinned at INFO or above there); Sanic writes through
+    the root's (filtered) handler."""
     configure_logging(level)
     root_level = logging.getLogger().level
-    logging.getLogger("rasa_sdk").setLevel(max(logging.INFO, root_level))
     for name in ("sanic.root", "sanic.error", "sanic.access"):
         sanic_logger = logging.getLogger(name)
         sanic_logger.handlers.clear()

@@ -8,13 +8,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from bot import launcher
 from bot.settings import Settings
 from store.db import create_schema, make_engine
 from tests.fake_telegram import FakeBotApi
-from tests.stack import log_dir, make_settings, running, wait_until
+from tests.stack import log_dir, running, telegram_state, wait_until, webhook_settings
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +44,6 @@ class BenchStack:
         return "\n".join(service.log_tail(lines) for service in self.services)
 
 
-def telegram_state(settings: Settings) -> str:
-    """The gateway's Telegram state from /healthz (as in tests/conftest.py)."""
-    url = f"http://127.0.0.1:{settings.gateway_port}/healthz"
-    return str(httpx.get(url, timeout=5).json()["telegram"])
-
-
 @contextmanager
 def running_stack(workdir: Path, model: Path) -> Iterator[BenchStack]:
     """Start everything on free loopback ports with SQLite in `workdir`; stop it afterwards."""
@@ -61,14 +53,7 @@ def running_stack(workdir: Path, model: Path) -> Iterator[BenchStack]:
     engine.dispose()
     logs = log_dir(workdir, "logs")
     with FakeBotApi() as fake:
-        settings = make_settings(
-            database_url=database_url,
-            telegram_bot_token=fake.token,
-            telegram_api_base_url=fake.base_url.removesuffix("/bot"),
-            telegram_webhook_secret=WEBHOOK_SECRET,
-        )
-        webhook_url = f"http://127.0.0.1:{settings.gateway_port}/telegram/webhook"
-        settings = settings.model_copy(update={"telegram_webhook_url": webhook_url})
+        settings = webhook_settings(fake, WEBHOOK_SECRET, database_url=database_url)
         services = (
             launcher.action_server(settings, logs),
             launcher.rasa_server(settings, model, logs),

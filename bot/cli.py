@@ -150,23 +150,31 @@ def cmd_data_test(args: argparse.Namespace) -> int:
     return test_conversations()
 
 
+def _person(identity: str) -> tuple[str, str] | None:
+    """CHANNEL and ID from the command line's CHANNEL:ID, or None after saying how to write it."""
+    from store.profiles import split_sender
+
+    try:
+        return split_sender(identity)
+    except ValueError:
+        print("Give the person as CHANNEL:ID, for example telegram:123456.", file=sys.stderr)
+        return None
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Print everything stored about one person as JSON."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import absolute_sqlite_url
-    from store.db import engine_for, session_scope
+    from bot.launcher import database_engine
+    from store.db import session_scope
     from store.export import export_job_seeker
-    from store.profiles import split_sender
 
-    try:
-        channel, user_id = split_sender(args.identity)
-    except ValueError:
-        print("Give the person as CHANNEL:ID, for example telegram:123456.", file=sys.stderr)
+    person = _person(args.identity)
+    if person is None:
         return 2
+    channel, user_id = person
     try:
-        engine = engine_for(absolute_sqlite_url(_settings().database_url))
-        with session_scope(engine) as session:
+        with session_scope(database_engine(_settings())) as session:
             data = export_job_seeker(session=session, channel=channel, channel_user_id=user_id)
     except LookupError:
         print(f"Nothing is stored for {channel}:{user_id}.", file=sys.stderr)
@@ -185,17 +193,14 @@ def cmd_delete(args: argparse.Namespace) -> int:
     the conversation history. Only an anonymous note that a deletion happened is kept."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import absolute_sqlite_url
-    from store.db import engine_for, session_scope
+    from bot.launcher import database_engine
+    from store.db import session_scope
     from store.deletion import delete_sender
-    from store.profiles import split_sender
 
-    try:
-        channel, user_id = split_sender(args.identity)
-    except ValueError:
-        print("Give the person as CHANNEL:ID, for example telegram:123456.", file=sys.stderr)
+    person = _person(args.identity)
+    if person is None:
         return 2
-    sender = f"{channel}:{user_id}"
+    sender = ":".join(person)
     if not args.yes:
         if not sys.stdin.isatty():
             print("Add --yes to delete without a question.", file=sys.stderr)
@@ -205,8 +210,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
             print("Nothing was deleted.")
             return 1
     try:
-        engine = engine_for(absolute_sqlite_url(_settings().database_url))
-        with session_scope(engine) as session:
+        with session_scope(database_engine(_settings())) as session:
             deleted = delete_sender(session, sender, reason="request")
     except SQLAlchemyError as error:
         print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
@@ -245,7 +249,8 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
 
 
 def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
+    """A comma-separated option as a list; add_recruiter strips and drops blanks."""
+    return (value or "").split(",")
 
 
 def cmd_recruiters_add(args: argparse.Namespace) -> int:
@@ -316,14 +321,14 @@ def _in_database(work: Callable[[Session], str]) -> int:
     """Run `work` in a transaction on the configured database and print what it says."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import absolute_sqlite_url
-    from store.db import engine_for, session_scope
+    from bot.launcher import database_engine
+    from store.db import session_scope
 
     settings = _settings()
     if not _upgrade_database(settings):
         return 1
     try:
-        with session_scope(engine_for(absolute_sqlite_url(settings.database_url))) as session:
+        with session_scope(database_engine(settings)) as session:
             print(work(session))
     except (ValueError, LookupError) as error:
         print(error.args[0] if error.args else type(error).__name__, file=sys.stderr)

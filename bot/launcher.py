@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from bot.model import ROOT, rasa_env
 from bot.settings import Settings
+from store.db import engine_for
 
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -135,6 +137,11 @@ def absolute_sqlite_url(url: str) -> str:
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
         return prefix + str((ROOT / url[len(prefix) :]).resolve())
     return url
+
+
+def database_engine(settings: Settings) -> Engine:
+    """The process's engine (one pool) for the configured database, SQLite path made absolute."""
+    return engine_for(absolute_sqlite_url(settings.database_url))
 
 
 def tracker_store_url(database_url: str) -> str:

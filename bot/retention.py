@@ -10,9 +10,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.launcher import absolute_sqlite_url
+from bot.launcher import database_engine
 from bot.settings import Settings
-from store.db import engine_for, session_scope
+from store.db import session_scope
 from store.retention import RetentionPolicy, RetentionResult, run_retention
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def run_retention_now(
     settings: Settings, *, now: datetime | None = None, dry_run: bool = False
 ) -> RetentionResult:
     """One retention run on the configured database; rolled back when `dry_run`."""
-    engine = engine_for(absolute_sqlite_url(settings.database_url))
+    engine = database_engine(settings)
     moment = now or datetime.now(timezone.utc)
     with session_scope(engine) as session:
         result = run_retention(session, moment, retention_policy(settings))

@@ -8,7 +8,7 @@ created: before Rasa has run, there is simply no history.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -131,8 +131,3 @@ def redact_events(
             )
             changed += 1
     return changed
-
-
-def senders(session: Session) -> Iterable[str]:
-    """Every conversation id in the tracker store."""
-    return last_activity(session).keys()

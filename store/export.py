@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from store.conversation import conversation
-from store.models import JobSeeker
+from store.models import JobSeeker, as_utc
 from store.profiles import find_job_seeker
 
 SCHEMA = "werkmaatje.export/1"
@@ -28,9 +28,7 @@ def iso(moment: datetime | None) -> str | None:
     """ISO-8601 in UTC; SQLite hands back naive datetimes that were stored as UTC."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat()
+    return as_utc(moment).astimezone(timezone.utc).isoformat()
 
 
 def profile_dict(seeker: JobSeeker) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.conversation import delete_conversations, last_activity
 from store.deletion import delete_job_seeker
-from store.models import DeletionRecord, Handover, JobSeeker
+from store.models import DeletionRecord, Handover, JobSeeker, as_utc
 from store.profiles import find_job_seeker, has_consent
 
 
@@ -43,15 +43,8 @@ class RetentionResult:
     conversations: int
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 def _latest(*moments: datetime | None) -> datetime:
-    present = [_utc(moment) for moment in moments if moment is not None]
-    return max(moment for moment in present if moment is not None)
+    return max(as_utc(moment) for moment in moments if moment is not None)
 
 
 def expires_at(

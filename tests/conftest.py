@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import Engine
 
@@ -22,7 +21,9 @@ from tests.stack import (
     postgres_available,
     postgres_database,
     running,
+    telegram_state,
     wait_until,
+    webhook_settings,
 )
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -91,12 +92,6 @@ def trained_model() -> Path:
     return path
 
 
-def telegram_state(settings: Settings) -> str:
-    """The gateway's Telegram state from /healthz."""
-    url = f"http://127.0.0.1:{settings.gateway_port}/healthz"
-    return str(httpx.get(url, timeout=5).json()["telegram"])
-
-
 @dataclass
 class Stack:
     """The running processes of one end-to-end session and the fake Bot API they talk to."""
@@ -156,17 +151,14 @@ def stack(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     """Action server and gateway (webhook mode) on one database, in front of the shared Rasa."""
-    settings = make_settings(
+    settings = webhook_settings(
+        fake_telegram,
+        WEBHOOK_SECRET,
         database_url=database_url,
         rasa_port=rasa.rasa_port,
         rasa_url=rasa.rasa_url,
         action_server_port=rasa.action_server_port,
-        telegram_bot_token=fake_telegram.token,
-        telegram_api_base_url=fake_telegram.base_url.removesuffix("/bot"),
-        telegram_webhook_secret=WEBHOOK_SECRET,
     )
-    webhook_url = f"http://127.0.0.1:{settings.gateway_port}/telegram/webhook"
-    settings = settings.model_copy(update={"telegram_webhook_url": webhook_url})
     logs = tmp_path_factory.mktemp("stack-logs")
     fake_telegram.reset()
     with running(launcher.action_server(settings, logs), launcher.gateway(settings, logs)):

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot import launcher
 from bot.settings import Settings
+from tests.fake_telegram import FakeBotApi
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -49,6 +51,24 @@ def make_settings(**overrides: object) -> Settings:
         values["rasa_url"] = f"http://127.0.0.1:{values['rasa_port']}"
     # model_validate skips the environment and .env sources: a test stack is what it says.
     return Settings.model_validate(values)
+
+
+def webhook_settings(fake: FakeBotApi, secret: str, **overrides: object) -> Settings:
+    """Settings for a gateway in webhook mode in front of the fake Bot API server."""
+    settings = make_settings(
+        telegram_bot_token=fake.token,
+        telegram_api_base_url=fake.base_url.removesuffix("/bot"),
+        telegram_webhook_secret=secret,
+        **overrides,
+    )
+    webhook_url = f"http://127.0.0.1:{settings.gateway_port}/telegram/webhook"
+    return settings.model_copy(update={"telegram_webhook_url": webhook_url})
+
+
+def telegram_state(settings: Settings) -> str:
+    """The gateway's Telegram state from /healthz."""
+    url = f"http://127.0.0.1:{settings.gateway_port}/healthz"
+    return str(httpx.get(url, timeout=5).json()["telegram"])
 
 
 @contextmanager

@@ -39,6 +39,7 @@ from store.models import (
     ProfileItem,
     Recruiter,
     SuccessMoment,
+    as_utc,
 )
 from store.profiles import find_job_seeker, get_or_create_job_seeker, has_consent
 from tests.helpers import stored_text
@@ -793,10 +794,7 @@ def test_withdrawing_the_sharing_consent_closes_open_handovers(engine: Engine) -
         handover = session.get(Handover, person.handover_id)
         assert handover is not None and handover.status == "closed"
         assert handover.closed_at is not None
-        closed_at = handover.closed_at
-        if closed_at.tzinfo is None:
-            closed_at = closed_at.replace(tzinfo=timezone.utc)
-        assert closed_at >= before
+        assert as_utc(handover.closed_at) >= before
         accepted_now = session.get(Handover, accepted_id)
         assert accepted_now is not None and accepted_now.status == "closed"
         placed = session.get(Handover, person.placed_handover_id)

@@ -23,10 +23,10 @@ from bot.launcher import PROJECT_PYTHON, ROOT
 from bot.logs import LIBRARY_LEVELS, RedactingFilter, redact
 from bot.settings import Settings
 from tests.action_support import domain, form_step
-from tests.conftest import WEBHOOK_SECRET, Stack, telegram_state
+from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.fake_telegram import FakeBotApi
 from tests.helpers import callback_update, text_update
-from tests.stack import make_settings, running, wait_until
+from tests.stack import make_settings, running, telegram_state, wait_until, webhook_settings
 
 _chat_ids = itertools.count(random.randrange(10**8, 9 * 10**8))
 _update_ids = itertools.count(random.randrange(10**7, 10**8))
@@ -386,18 +386,15 @@ def test_at_debug_the_gateway_logs_no_texts_either(
     # A second gateway at DEBUG, on its own fake Bot API, in front of the running Rasa (which
     # calls the stack's action server; the action server at DEBUG is tested above).
     with FakeBotApi() as fake:
-        settings = make_settings(
+        settings = webhook_settings(
+            fake,
+            WEBHOOK_SECRET,
             database_url=stack.settings.database_url,
             rasa_port=rasa.rasa_port,
             rasa_url=rasa.rasa_url,
             action_server_port=rasa.action_server_port,
-            telegram_bot_token=fake.token,
-            telegram_api_base_url=fake.base_url.removesuffix("/bot"),
-            telegram_webhook_secret=WEBHOOK_SECRET,
             log_level="DEBUG",
         )
-        webhook_url = f"http://127.0.0.1:{settings.gateway_port}/telegram/webhook"
-        settings = settings.model_copy(update={"telegram_webhook_url": webhook_url})
         logs = tmp_path_factory.mktemp("debug-gateway-logs")
         with running(launcher.gateway(settings, logs)):
             wait_until(lambda: telegram_state(settings) == "webhook")

@@ -25,7 +25,7 @@ from store.conversation import EVENTS
 from store.db import make_engine, session_scope
 from store.export import export_job_seeker
 from store.migrate import current_revision, downgrade, head_revision, upgrade
-from store.models import Base, ChannelIdentity, JobSeeker
+from store.models import Base, ChannelIdentity, JobSeeker, as_utc
 from store.profiles import (
     add_success_moment,
     find_job_seeker,
@@ -105,9 +105,7 @@ def blank_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
 
 def utc(value: Any) -> Any:
     """Datetimes as aware UTC (SQLite hands back the naive UTC values it stored)."""
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-    return value
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 def reflect(engine: Engine, name: str) -> Table:

@@ -18,7 +18,7 @@ from actions.profile import (
     corrections,
 )
 from store.db import session_scope
-from store.models import ChannelIdentity, Profile
+from store.models import ChannelIdentity, Profile, as_utc
 from store.profiles import split_sender
 from tests.action_support import (
     FULL_PROFILE,
@@ -272,9 +272,7 @@ def confirmed_at(engine: Engine, sender_id: str) -> datetime | None:
             .join(ChannelIdentity, ChannelIdentity.job_seeker_id == Profile.job_seeker_id)
             .where(ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == user_id)
         ).one()
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
+    return None if moment is None else as_utc(moment)
 
 
 async def test_confirm_profile_sets_confirmed_at(store_database: Engine) -> None:

@@ -28,6 +28,7 @@ from store.models import (
     Profile,
     ProfileItem,
     Recruiter,
+    as_utc,
 )
 from store.profiles import find_job_seeker
 from store.retention import (
@@ -88,11 +89,6 @@ class HandoverAt:
     status: str
     created: datetime
     changed: datetime
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored moment as aware UTC (SQLite hands back the naive UTC value it stored)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 def add_person(
