@@ -15,8 +15,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from actions.common import current_language, entity_values, save_values
+from actions.common import current_language, entity_values, identity, in_session
 from actions.health import mentions_health
 from actions.parsing import (
     clean_first_name,
@@ -31,6 +33,7 @@ from actions.parsing import (
     split_items,
     travel_valid,
 )
+from store.profiles import complete_profile, save_profile
 
 logger = logging.getLogger(__name__)
 
@@ -286,8 +289,8 @@ _QUESTION_RESPONSES = {
     "bot_challenge": "utter_iamabot",
     "help": "utter_help",
     "ask_privacy": "utter_privacy",
-    "request_human": "utter_human_noted",
-    "request_recruiter": "utter_human_noted",
+    "request_human": "utter_recruiter_after_intake",
+    "request_recruiter": "utter_recruiter_after_intake",
     "feeling_down": "utter_empathy",
 }
 
@@ -343,8 +346,35 @@ def profile_from_slots(tracker: Tracker) -> dict[str, Any]:
     }
 
 
+async def save_completed_profile(tracker: Tracker) -> bool:
+    """Write the intake's answers and mark the profile completed, in one transaction.
+
+    False (logged) when the database fails.
+    """
+    channel, user_id = identity(tracker.sender_id)
+    language = current_language(tracker)
+    values = profile_from_slots(tracker)
+
+    def store(session: Session) -> None:
+        seeker = save_profile(
+            session=session,
+            channel=channel,
+            channel_user_id=user_id,
+            language=language,
+            values=values,
+        )
+        complete_profile(session=session, job_seeker=seeker)
+
+    try:
+        await in_session(store)
+    except SQLAlchemyError:
+        logger.error("Saving the finished intake failed; the database is unavailable")
+        return False
+    return True
+
+
 class ActionSaveProfile(Action):
-    """Write the form's answers to the person's profile."""
+    """Write the form's answers to the person's profile, which is then complete."""
 
     def name(self) -> str:
         """Name used in the domain."""
@@ -353,10 +383,10 @@ class ActionSaveProfile(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        """Save every answer; say so when saving failed."""
+        """Save every answer and mark the intake done; say so when saving failed."""
         language = current_language(tracker)
         if tracker.get_slot("consent_profile") is not True:
             return [SlotSet("language", language)]
-        if not await save_values(tracker, profile_from_slots(tracker)):
+        if not await save_completed_profile(tracker):
             dispatcher.utter_message(response="utter_profile_not_saved")
         return [SlotSet("language", language)]

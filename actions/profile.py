@@ -24,27 +24,10 @@ from actions.parsing import (
 )
 from store.export import profile_dict
 from store.profiles import confirm_profile, consented_job_seeker, find_job_seeker
+from store.summary import PATHWAY_NAMES
 
 logger = logging.getLogger(__name__)
 
-PATHWAY_NAMES = {
-    "nl": {
-        "regular_job": "gewone baan",
-        "work_experience_place": "werkervaringsplek",
-        "trial_placement": "proefplaatsing",
-        "learn_work_track": "leren en werken",
-        "temp_work": "uitzendwerk",
-        "volunteering": "vrijwilligerswerk",
-    },
-    "en": {
-        "regular_job": "regular job",
-        "work_experience_place": "work-experience place",
-        "trial_placement": "trial placement",
-        "learn_work_track": "learning and working",
-        "temp_work": "temp work",
-        "volunteering": "volunteering",
-    },
-}
 _WORDS = {
     "nl": {"none": "nog niets", "hours": "uur per week", "minutes": "min reizen", "in": "in"},
     "en": {"none": "nothing yet", "hours": "hours a week", "minutes": "min travel", "in": "in"},

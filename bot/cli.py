@@ -317,6 +317,30 @@ def cmd_recruiters_disable(args: argparse.Namespace) -> int:
     return _in_database(work)
 
 
+def cmd_recruiters_link(args: argparse.Namespace) -> int:
+    """Print a new login link for a recruiter's page with their handovers; the recruiter's
+    previous link stops working. Send it to the recruiter only: whoever has it is logged in."""
+    from store.models import Recruiter
+    from store.recruiters import issue_login_token
+
+    base_url = _settings().public_base_url.rstrip("/")
+
+    def work(session: Session) -> str:
+        recruiter = session.get(Recruiter, args.id)
+        if recruiter is None:
+            raise LookupError(f"there is no recruiter {args.id}")
+        if not recruiter.active:
+            raise ValueError(f"recruiter {args.id} is disabled, so a login link would not work")
+        token = issue_login_token(session, recruiter.id)
+        return (
+            f"Login link to the recruiter page for {recruiter.name} ({recruiter.organisation}); "
+            "it replaces any earlier link, so send it to them only:\n"
+            f"{base_url}/recruiter/login?token={token}"
+        )
+
+    return _in_database(work)
+
+
 def _in_database(work: Callable[[Session], str]) -> int:
     """Run `work` in a transaction on the configured database and print what it says."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -439,6 +463,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     disable.add_argument("id", type=int, help="the recruiter's number from `recruiters list`")
     disable.set_defaults(func=cmd_recruiters_disable)
+    link = recruiter_commands.add_parser(
+        "link",
+        help="print a new login link for a recruiter's page",
+        description=cmd_recruiters_link.__doc__,
+    )
+    link.add_argument("id", type=int, help="the recruiter's number from `recruiters list`")
+    link.set_defaults(func=cmd_recruiters_link)
     return parser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,9 +17,16 @@ from bot.rasa_client import RasaClient, RasaUnavailable, Reply
 class Conversations:
     """Serialises each sender's messages; Rasa's lock store alone does not guarantee order."""
 
-    def __init__(self, rasa: RasaClient, data_rights: DataRights | None = None) -> None:
+    def __init__(
+        self,
+        rasa: RasaClient,
+        data_rights: DataRights | None = None,
+        on_turn: Callable[[], None] | None = None,
+    ) -> None:
         self._rasa = rasa
         self._data_rights = data_rights
+        # Called after each turn: the actions may have queued messages for the outbox.
+        self._on_turn = on_turn
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @asynccontextmanager
@@ -52,6 +59,8 @@ class Conversations:
                         text=messages.text("unavailable", code if isinstance(code, str) else None)
                     )
                 ]
+            if self._on_turn is not None:
+                self._on_turn()
             if self._data_rights is None:
                 return replies
             return await self._data_rights.after_turn(sender, message, started, replies)

@@ -16,11 +16,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from telegram import Bot
 
 from bot.conversation import Conversations
 from bot.data_rights import DataRights
+from bot.handover_jobs import schedule_rerouting
+from bot.launcher import database_engine
 from bot.logs import configure_logging
+from bot.outbox import MessageIds, OutboxWorker
 from bot.rasa_client import RasaClient
+from bot.recruiter_chat import RecruiterChat
+from bot.recruiter_page import RecruiterPage
 from bot.retention import AMSTERDAM, schedule_retention
 from bot.settings import Settings, get_settings
 from bot.telegram_channel import TelegramChannel
@@ -41,11 +47,38 @@ class Gateway:
         self.rasa = RasaClient(
             settings.rasa_url, timeout=settings.rasa_timeout_seconds, transport=rasa_transport
         )
-        self.conversations = Conversations(self.rasa, DataRights(settings.database_url))
-        self.webchat = WebChat(self.conversations)
-        self.telegram = (
-            TelegramChannel(settings, self.conversations) if settings.telegram_enabled else None
+        self.conversations = Conversations(
+            self.rasa, DataRights(settings.database_url), on_turn=self.wake_outbox
         )
+        seen = MessageIds()
+        self.outbox = OutboxWorker(
+            settings,
+            engine=lambda: database_engine(settings),
+            telegram_bot=self._telegram_bot if settings.telegram_enabled else None,
+            seen=seen,
+        )
+        self.webchat = WebChat(self.conversations, engine=lambda: database_engine(settings))
+        self.recruiter_page = RecruiterPage(settings, wake=self.wake_outbox)
+        self.telegram = (
+            TelegramChannel(
+                settings,
+                self.conversations,
+                RecruiterChat(settings, lambda: database_engine(settings), self.wake_outbox),
+                seen,
+            )
+            if settings.telegram_enabled
+            else None
+        )
+
+    def wake_outbox(self) -> None:
+        """Deliver what a turn or a button may have queued, now rather than at the next poll."""
+        self.outbox.wake()
+
+    async def _telegram_bot(self) -> Bot | None:
+        """The bot to send outbox messages with, once Telegram is connected."""
+        if self.telegram is None or not self.telegram.ready.is_set():
+            return None
+        return self.telegram.application.bot
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -53,12 +86,15 @@ class Gateway:
         scheduler = AsyncIOScheduler(timezone=AMSTERDAM)
         if self.settings.retention_enabled:
             schedule_retention(scheduler, self.settings)
+        schedule_rerouting(scheduler, self.settings, self.wake_outbox)
         scheduler.start()
         if self.telegram is not None:
             await self.telegram.start()
+        self.outbox.start()
         try:
             yield
         finally:
+            await self.outbox.stop()
             scheduler.shutdown(wait=False)
             if self.telegram is not None:
                 await self.telegram.stop()
@@ -109,6 +145,7 @@ class Gateway:
                 Route("/telegram/webhook", self.telegram_webhook, methods=["POST"]),
                 Route("/chat", self.webchat.page_view),
                 Route("/chat/messages", self.webchat.message_view, methods=["POST"]),
+                *self.recruiter_page.routes(),
             ],
             lifespan=self.lifespan,
         )

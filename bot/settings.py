@@ -43,6 +43,30 @@ class Settings(BaseSettings):
     retention_no_consent_hours: int = Field(default=24, ge=1)
     retention_run_at: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
+    # Where people reach the gateway from outside: the recruiter login links start with it.
+    public_base_url: str = "http://127.0.0.1:8080"
+
+    # Handovers: what the person is told, and when a waiting handover goes to the next recruiter.
+    handover_contact_working_days: int = Field(default=3, ge=1, le=30)
+    handover_accept_working_days: int = Field(default=2, ge=1, le=30)
+    handover_reroute_check_minutes: int = Field(default=15, ge=1)
+
+    # The outbox: messages to recruiters and status messages to people, retried with backoff.
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_retry_seconds: float = Field(default=10.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_probe_limit: int = Field(default=200, ge=0)
+
+    # E-mail to recruiters; off while SMTP_HOST is empty.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Werkmaatje <werkmaatje@localhost>"
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+
     telegram_bot_token: SecretStr | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
@@ -56,6 +80,9 @@ class Settings(BaseSettings):
         "telegram_api_base_url",
         "rasa_model",
         "action_endpoint_url",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
         mode="before",
     )
     @classmethod
@@ -78,7 +105,12 @@ class Settings(BaseSettings):
                 "TELEGRAM_WEBHOOK_SECRET may hold 1-256 letters, digits, _ and - only"
             )
         if self.werkmaatje_env == "production":
-            for name in ("rasa_token", "telegram_bot_token", "telegram_webhook_secret"):
+            for name in (
+                "rasa_token",
+                "telegram_bot_token",
+                "telegram_webhook_secret",
+                "smtp_password",
+            ):
                 value = getattr(self, name)
                 if value is not None and _PLACEHOLDER.match(value.get_secret_value()):
                     raise ValueError(f"{name.upper()} still has a placeholder value")
@@ -88,6 +120,11 @@ class Settings(BaseSettings):
     def telegram_enabled(self) -> bool:
         """Whether a Telegram bot token is configured."""
         return self.telegram_bot_token is not None
+
+    @property
+    def email_enabled(self) -> bool:
+        """Whether an SMTP server is configured for e-mail to recruiters."""
+        return self.smtp_host is not None
 
     @property
     def resolved_action_endpoint_url(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 from collections import OrderedDict
 from typing import Any
 
@@ -23,14 +22,13 @@ from telegram.ext import (
 
 from bot import messages
 from bot.conversation import Conversations
+from bot.outbox import MessageIds
 from bot.rasa_client import Reply
+from bot.recruiter_chat import RecruiterChat
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# Opt in to PTB's coming behaviour (durations as timedelta); without it every 429 from Telegram
-# also emits a deprecation warning from inside PTB's own RetryAfter.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 START_PAYLOAD = "/greet"
@@ -94,10 +92,18 @@ def keyboard(reply: Reply, payloads: CallbackPayloads) -> InlineKeyboardMarkup |
 class TelegramChannel:
     """Owns the PTB Application: handlers, de-duplication and sending replies."""
 
-    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        conversations: Conversations,
+        recruiters: RecruiterChat | None = None,
+        seen: MessageIds | None = None,
+    ) -> None:
         assert settings.telegram_bot_token is not None
         self.settings = settings
         self.conversations = conversations
+        self.recruiters = recruiters
+        self.seen = seen or MessageIds()
         self.recent = RecentIds()
         self.payloads = CallbackPayloads()
         self.ready = asyncio.Event()
@@ -193,6 +199,8 @@ class TelegramChannel:
             "language_code": user.language_code if user else None,
             "first_name": user.first_name if user else None,
         }
+        if update.effective_message is not None:
+            self.seen.note(update.effective_message.message_id)
         replies = await self.conversations.handle(f"telegram:{chat.id}", message, metadata)
         for reply in replies:
             await self._send(chat.id, reply)
@@ -203,15 +211,29 @@ class TelegramChannel:
         if reply.document is not None:
             # Only ever to the chat the request came from: the export is the person's own.
             document = InputFile(reply.document.content, filename=reply.document.filename)
-            await bot.send_document(chat_id, document, caption=reply.text)
+            sent = await bot.send_document(chat_id, document, caption=reply.text)
         elif reply.image:
-            await bot.send_photo(chat_id, reply.image, caption=reply.text, reply_markup=markup)
+            sent = await bot.send_photo(
+                chat_id, reply.image, caption=reply.text, reply_markup=markup
+            )
         elif reply.text:
-            await bot.send_message(chat_id, reply.text, reply_markup=markup)
+            sent = await bot.send_message(chat_id, reply.text, reply_markup=markup)
+        else:
+            return
+        self.seen.note(sent.message_id)
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or message.text is None:
+            return
+        chat = update.effective_chat
+        if (
+            self.recruiters is not None
+            and chat is not None
+            and await self.recruiters.is_recruiter_chat(chat.id)
+        ):
+            # A recruiter's chat is not a job seeker's conversation: nothing goes to Rasa.
+            await self.recruiters.on_text(chat.id)
             return
         text = message.text.strip()
         if text.split("@")[0] == "/start":
@@ -225,6 +247,9 @@ class TelegramChannel:
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
+            return
+        if self.recruiters is not None and (query.data or "").startswith("ho:"):
+            await self.recruiters.on_button(update)
             return
         payload = self.payloads.decode(query.data or "")
         # Answering the press and removing the buttons (so a stale one cannot be pressed

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import re
 import secrets
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from bot.conversation import Conversations
+from bot.outbox import take_inbox
+from bot.rasa_client import Reply
+from store.db import session_scope
+from store.models import utcnow
+
+logger = logging.getLogger(__name__)
 
 COOKIE = "werkmaatje_session"
 MAX_TEXT = 2000
@@ -26,8 +37,11 @@ def _error(status: int, message: str) -> JSONResponse:
 class WebChat:
     """Serves /chat and forwards its messages as `web:<session>`."""
 
-    def __init__(self, conversations: Conversations) -> None:
+    def __init__(
+        self, conversations: Conversations, engine: Callable[[], Engine] | None = None
+    ) -> None:
         self.conversations = conversations
+        self._engine = engine
         self.page = resources.files("bot").joinpath("static/chat.html").read_text("utf-8")
 
     async def page_view(self, request: Request) -> Response:
@@ -62,9 +76,27 @@ class WebChat:
             session = secrets.token_urlsafe(24)
         metadata = {"channel": "web", "language_code": language_code, "first_name": None}
         replies = await self.conversations.handle(f"web:{session}", message, metadata)
+        # News from a recruiter waits here: the web chat has no way to push it.
+        replies = [Reply(text=text) for text in await self._inbox(session)] + replies
         response = JSONResponse({"messages": [reply.as_json() for reply in replies]})
         if new_session:
             response.set_cookie(
                 COOKIE, session, max_age=60 * 60 * 24 * 365, httponly=True, samesite="strict"
             )
         return response
+
+    async def _inbox(self, session: str) -> list[str]:
+        """Waiting status messages for this browser session (empty when none, or on failure)."""
+        if self._engine is None:
+            return []
+        engine = self._engine
+
+        def take() -> list[str]:
+            with session_scope(engine()) as db:
+                return take_inbox(db, channel="web", recipient=session, now=utcnow())
+
+        try:
+            return await asyncio.to_thread(take)
+        except SQLAlchemyError:
+            logger.warning("Waiting web chat messages could not be read")
+            return []

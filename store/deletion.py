@@ -15,13 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.conversation import delete_conversations
-from store.jobs import remove_person_jobs
+from store.jobs import remove_person_jobs, stop_nudges
 from store.models import (
     OPEN_HANDOVER_STATUSES,
     DeletionRecord,
     Handover,
     JobSeeker,
-    NudgeSettings,
     OutboxMessage,
     utcnow,
 )
@@ -121,12 +120,7 @@ def withdraw_consent(session: Session, job_seeker: JobSeeker, purpose: str, chan
         session=session, job_seeker=job_seeker, purpose=purpose, given=False, channel=channel
     )
     if purpose == "nudges":
-        settings = session.get(NudgeSettings, job_seeker.id)
-        if settings is None:
-            session.add(NudgeSettings(job_seeker_id=job_seeker.id, frequency="off"))
-        else:
-            settings.frequency = "off"
-        remove_person_jobs(session, job_seeker.id)
+        stop_nudges(session, job_seeker.id)
     elif purpose == "share_with_recruiter":
         withdraw_open_handovers(session, job_seeker)
     session.flush()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlalchemy import Column, MetaData, Table, Unicode, delete, inspect
 from sqlalchemy.orm import Session
 
+from store.models import NudgeSettings
+
 JOBS_TABLE = "apscheduler_jobs"
 # Only the key column matters here; APScheduler owns the table and its other columns.
 _JOBS = Table(JOBS_TABLE, MetaData(), Column("id", Unicode(191), primary_key=True))
@@ -31,3 +33,13 @@ def remove_person_jobs(session: Session, job_seeker_id: int) -> int:
         return 0
     result = connection.execute(delete(_JOBS).where(_JOBS.c.id.in_(person_job_ids(job_seeker_id))))
     return int(result.rowcount or 0)
+
+
+def stop_nudges(session: Session, job_seeker_id: int) -> None:
+    """No more nudges for a person (consent withdrawn, or at work): frequency off, job gone."""
+    settings = session.get(NudgeSettings, job_seeker_id)
+    if settings is None:
+        session.add(NudgeSettings(job_seeker_id=job_seeker_id, frequency="off"))
+    else:
+        settings.frequency = "off"
+    remove_person_jobs(session, job_seeker_id)

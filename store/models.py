@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -139,6 +140,9 @@ class Profile(Base):
     hours_max: Mapped[int | None] = mapped_column(Integer)
     start: Mapped[str | None] = mapped_column(String(100))
     contact_preference: Mapped[str | None] = mapped_column(String(100))
+    # The intake ran to its end (completed) or the person said the sketch is right (confirmed):
+    # either is enough to ask for a recruiter.
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -194,6 +198,8 @@ class Recruiter(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     capacity_per_week: Mapped[int] = mapped_column(Integer, default=5)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # SHA-256 of the secret in the recruiter's login link; the link itself is never stored.
+    login_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     handovers: Mapped[list[Handover]] = relationship(back_populates="recruiter")
@@ -201,13 +207,24 @@ class Recruiter(Base):
 
 HANDOVER_STATUSES = ("requested", "delivered", "accepted", "contacted", "placed", "closed")
 OPEN_HANDOVER_STATUSES = ("requested", "delivered", "accepted", "contacted")
+_OPEN = text("status IN ('requested', 'delivered', 'accepted', 'contacted')")
 
 
 class Handover(Base):
     """One request to be contacted by a recruiter, with the summary they were sent."""
 
     __tablename__ = "handovers"
-    __table_args__ = (Index("ix_handovers_status", "status"),)
+    __table_args__ = (
+        Index("ix_handovers_status", "status"),
+        # A second request while one is open must never create a second handover.
+        Index(
+            "uq_handovers_one_open",
+            "job_seeker_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_seeker_id: Mapped[int] = mapped_column(
@@ -219,10 +236,15 @@ class Handover(Base):
     status: Mapped[str] = mapped_column(String(16), default="requested")
     summary: Mapped[str] = mapped_column(Text, default="")
     share_support_needs: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Recruiters who had this handover before (declined or let it wait): never routed to again.
+    tried_recruiter_ids: Mapped[list[int] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="handovers")
@@ -266,7 +288,9 @@ class NudgeLog(Base):
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="nudges_sent")
 
 
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+# sending: claimed by a gateway until `claimed_until`; one found past its lease was cut off
+# mid-send and is checked before it is sent again. cancelled: no longer allowed to go out.
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
 class OutboxMessage(Base):
@@ -277,20 +301,29 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_recipient", "channel", "recipient"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     job_seeker_id: Mapped[int | None] = mapped_column(
         ForeignKey("job_seekers.id", ondelete="CASCADE"), index=True
     )
-    channel: Mapped[str] = mapped_column(String(16))  # telegram | email | whatsapp
+    handover_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | email | web
     recipient: Mapped[str] = mapped_column(String(254))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Telegram's message id once sent, and the newest one known in that chat before the send:
+    # together they bound where a send cut off by a crash can have landed.
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    previous_message_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -225,6 +225,17 @@ def confirm_profile(*, session: Session, job_seeker: JobSeeker) -> None:
     session.flush()
 
 
+def complete_profile(*, session: Session, job_seeker: JobSeeker) -> None:
+    """Mark the intake as run to its end now: the profile is enough to ask for a recruiter."""
+    profile = session.get(Profile, job_seeker.id)
+    if profile is None:
+        profile = Profile(job_seeker_id=job_seeker.id)
+        session.add(profile)
+    profile.completed_at = utcnow()
+    session.flush()
+    session.expire(job_seeker, ["profile"])
+
+
 def add_success_moment(*, session: Session, job_seeker: JobSeeker, text: str) -> SuccessMoment:
     """Keep one success moment."""
     moment = SuccessMoment(job_seeker_id=job_seeker.id, text=text.strip())

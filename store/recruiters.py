@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -93,7 +95,10 @@ def list_recruiters(session: Session) -> list[tuple[Recruiter, int]]:
 def candidates(session: Session, now: datetime) -> list[Candidate]:
     """The active recruiters with their load, as routing needs them."""
     week_ago = now - timedelta(days=7)
-    this_week = _per_recruiter(session, Handover.created_at >= week_ago)
+    # Counted by when a handover reached the recruiter: one that waited long still counts.
+    this_week = _per_recruiter(
+        session, func.coalesce(Handover.assigned_at, Handover.created_at) >= week_ago
+    )
     return [
         Candidate(
             id=recruiter.id,
@@ -107,3 +112,28 @@ def candidates(session: Session, now: datetime) -> list[Candidate]:
         for recruiter, open_count in list_recruiters(session)
         if recruiter.active
     ]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_login_token(session: Session, recruiter_id: int) -> str:
+    """A new secret for the recruiter's login link; the previous link stops working."""
+    recruiter = session.get(Recruiter, recruiter_id)
+    if recruiter is None:
+        raise LookupError(f"there is no recruiter {recruiter_id}")
+    token = secrets.token_urlsafe(32)
+    recruiter.login_token_hash = _token_hash(token)
+    session.flush()
+    return token
+
+
+def recruiter_by_token(session: Session, token: str) -> Recruiter | None:
+    """The active recruiter whose login link holds `token`."""
+    if not token or len(token) > 128:
+        return None
+    recruiter = session.scalars(
+        select(Recruiter).where(Recruiter.login_token_hash == _token_hash(token))
+    ).one_or_none()
+    return recruiter if recruiter is not None and recruiter.active else None

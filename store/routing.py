@@ -62,6 +62,17 @@ def province_of(place: str | None) -> str | None:
     return None
 
 
+def _province(region: str) -> str | None:
+    """The province a region names: "provincie Utrecht", or a province's name that is not also
+    a place ("Gelderland"); "Utrecht" and "Groningen" alone are the cities."""
+    name = _clean(region)
+    if name not in PROVINCES:
+        return None
+    explicit = "provincie" in region.lower()
+    is_place = any(name in places for places in PROVINCES.values())
+    return name if explicit or not is_place else None
+
+
 def covers(regions: Iterable[str], place: str | None) -> bool:
     """Whether a recruiter's regions include the place or its province."""
     if not place:
@@ -69,8 +80,7 @@ def covers(regions: Iterable[str], place: str | None) -> bool:
     cleaned = _clean(place)
     province = province_of(place)
     for region in regions:
-        wanted = _clean(region)
-        if wanted == cleaned or (wanted in PROVINCES and wanted == province):
+        if _clean(region) == cleaned or (province and _province(region) == province):
             return True
     return False
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from bot import launcher
@@ -16,6 +19,7 @@ from bot.model import model_path
 from bot.settings import Settings
 from store.db import create_schema, make_engine
 from tests.fake_telegram import FakeBotApi
+from tests.smtp_server import SmtpServer
 from tests.stack import (
     make_settings,
     postgres_available,
@@ -100,6 +104,16 @@ class Stack:
     telegram: FakeBotApi
     engine: Engine
     log_dirs: tuple[Path, ...] = ()  # where the action server, gateway and Rasa write logs
+    smtp: SmtpServer | None = None
+    gateway: launcher.Service | None = None
+
+    def restart_gateway(self) -> None:
+        """Start the gateway again (after a test killed it) and wait until it is connected."""
+        assert self.gateway is not None
+        self.gateway.stop()
+        self.gateway.start()
+        self.gateway.wait_healthy(time.monotonic() + self.gateway.startup_timeout)
+        wait_until(lambda: telegram_state(self.settings) == "webhook")
 
     @property
     def gateway_url(self) -> str:
@@ -141,12 +155,43 @@ def fake_telegram() -> Iterator[FakeBotApi]:
         yield fake
 
 
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium from the system (Debian's package), driven by Playwright."""
+    path = shutil.which("chromium")
+    require(None if path else "Chromium is not installed (apt-get install chromium)")
+    assert path is not None
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port, for e-mail to recruiters."""
+    with SmtpServer() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def stack(
     rasa: Settings,
     database_url: str,
     engine: Engine,
     fake_telegram: FakeBotApi,
+    smtp_server: SmtpServer,
     rasa_log_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
@@ -158,16 +203,25 @@ def stack(
         rasa_port=rasa.rasa_port,
         rasa_url=rasa.rasa_url,
         action_server_port=rasa.action_server_port,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+        # Short, so a test that kills the gateway mid-send sees the recovery quickly.
+        outbox_lease_seconds=3.0,
+        outbox_poll_seconds=0.5,
     )
     logs = tmp_path_factory.mktemp("stack-logs")
     fake_telegram.reset()
-    with running(launcher.action_server(settings, logs), launcher.gateway(settings, logs)):
+    gateway = launcher.gateway(settings, logs)
+    with running(launcher.action_server(settings, logs), gateway):
         wait_until(lambda: telegram_state(settings) == "webhook")
         yield Stack(
             settings=settings,
             telegram=fake_telegram,
             engine=engine,
             log_dirs=(logs, rasa_log_dir),
+            smtp=smtp_server,
+            gateway=gateway,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import mimetypes
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,42 @@ _INT_FIELDS = frozenset(
 )
 _INT_RE = re.compile(r"-?\d+")
 _MAX_TEXT_LENGTH = 4096
+_MAX_CAPTION_LENGTH = 1024
 _MAX_CALLBACK_DATA_BYTES = 64
 # Telegram holds a long poll for up to 50 s; keep it short so test shutdown is quick.
 _MAX_POLL_SECONDS = 2.0
 _DISPOSITION_PARAM_RE = re.compile(r';\s*([\w*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]*))')
 # httpx escapes '"' and control characters in multipart names as %XX (HTML5 form encoding).
 _FORM_ESCAPE_RE = re.compile(r"%(22|[01][0-9A-Fa-f])")
+
+_NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+
+# Telegram's HTML parse mode: the supported tags and the entity each one makes.
+_HTML_ENTITY_TYPES = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
+_HTML_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_ENTITY_RE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([A-Za-z][A-Za-z0-9]*));")
+_HTML_SPECIAL_RE = re.compile(r"[<&]")
+_HTML_SPACES = frozenset(" \t\n\r\v\f\0")
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,12 @@ class ApiCall:
     params: dict[str, Any]
     at: float
     status: int = 200
+    # What the method returned (e.g. the sent message); None for failed calls.
+    result: Any = None
+    # False when a crash hook closed the connection instead of answering.
+    answered: bool = True
+    # The Bot API description of a failed call, exactly as sent (PTB rewords it).
+    error: str | None = None
 
 
 @dataclass
@@ -85,6 +122,24 @@ class _ApiError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+
+@dataclass
+class _CrashHook:
+    """A one-shot hook: deliver a matching call, run the action, then hang up without answering."""
+
+    method: str
+    predicate: Callable[[dict[str, Any]], bool]
+    action: Callable[[], object]
+
+
+class _HtmlError(Exception):
+    """Why Telegram cannot parse a text with parse_mode HTML."""
+
+
+def _bad_request(description: str) -> _ApiError:
+    """A 400 error with Telegram's description."""
+    return _ApiError(HTTPStatus.BAD_REQUEST, f"Bad Request: {description}")
 
 
 def _ok(result: Any) -> _Reply:
@@ -191,6 +246,12 @@ def _chat_id(params: dict[str, Any]) -> int:
     return chat_id
 
 
+def _counter(chat_id: int) -> int:
+    """Which message counter a chat uses: its own for a supergroup or channel (-100…), else
+    the bot's one counter shared by all its private chats and basic groups (key 0)."""
+    return chat_id if str(chat_id).startswith("-100") else 0
+
+
 def _chat(chat_id: int) -> dict[str, Any]:
     """Return a Chat object for an id, typed the way Telegram numbers chats."""
     if chat_id > 0:
@@ -198,6 +259,284 @@ def _chat(chat_id: int) -> dict[str, Any]:
     if str(chat_id).startswith("-100"):
         return {"id": chat_id, "type": "supergroup", "title": "Test supergroup"}
     return {"id": chat_id, "type": "group", "title": "Test group"}
+
+
+def telegram_user(
+    user_id: int, first_name: str = "Sanne", language_code: str | None = "nl"
+) -> dict[str, Any]:
+    """Return a Telegram User object for a human user."""
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
+    if language_code is not None:
+        user["language_code"] = language_code
+    return user
+
+
+def callback_query_update(
+    update_id: int, message: dict[str, Any], data: str, from_user: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the update Telegram sends when `from_user` presses a button of `message`."""
+    chat_id = int(message["chat"]["id"])
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            # Telegram sends callback query ids and chat instances as numeric strings.
+            "id": str(4_000_000_000_000_000 + update_id),
+            "from": dict(from_user),
+            "message": copy.deepcopy(message),
+            "chat_instance": str(-(chat_id * 7919 % 9_000_000_000_000_000_000)),
+            "data": data,
+        },
+    }
+
+
+def callback_data_of(message: dict[str, Any]) -> list[str]:
+    """The callback_data of every inline button of a message, row by row."""
+    markup = message.get("reply_markup") or {}
+    return [
+        str(button["callback_data"])
+        for row in markup.get("inline_keyboard", [])
+        for button in row
+        if "callback_data" in button
+    ]
+
+
+def _utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, the unit Telegram uses for entity offsets."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+@dataclass
+class _OpenTag:
+    """An HTML start tag waiting for its end tag."""
+
+    name: str
+    attributes: dict[str, str]
+    offset: int  # where the entity starts in the parsed text, in UTF-16 code units
+    language: str | None = None  # of a <pre>, from its <code class="language-...">
+
+
+class _HtmlParser:
+    """Telegram's parse_mode HTML: plain text plus entities, or the reason Telegram rejects it."""
+
+    def __init__(self, source: str) -> None:
+        """Prepare to parse one text."""
+        self.source = source
+        self.parts: list[str] = []
+        self.length = 0
+        self.stack: list[_OpenTag] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        """Return the plain text and its entities; raise _HtmlError like Telegram would."""
+        source, i = self.source, 0
+        while i < len(source):
+            special = _HTML_SPECIAL_RE.search(source, i)
+            end = special.start() if special else len(source)
+            if end > i:
+                self._append(source[i:end])
+                i = end
+            elif source[i] == "&":
+                decoded, i = self._entity(i)
+                self._append(decoded)
+            elif source.startswith("</", i):
+                i = self._end_tag(i)
+            else:
+                i = self._start_tag(i)
+        if self.stack:
+            raise _HtmlError(
+                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
+            )
+        self.entities.sort(key=lambda entity: (entity["offset"], -entity["length"]))
+        return "".join(self.parts), self.entities
+
+    def _append(self, text: str) -> None:
+        """Add text to the parsed result."""
+        self.parts.append(text)
+        self.length += _utf16_length(text)
+
+    def _byte_offset(self, index: int) -> int:
+        """Telegram reports positions as byte offsets into the UTF-8 text."""
+        return len(self.source[:index].encode("utf-8", "surrogatepass"))
+
+    def _skip_spaces(self, i: int) -> int:
+        """The index of the next non-space character."""
+        while i < len(self.source) and self.source[i] in _HTML_SPACES:
+            i += 1
+        return i
+
+    def _name_end(self, i: int) -> int:
+        """The end of a tag name: Telegram reads up to a space or '>'."""
+        source = self.source
+        while i < len(source) and source[i] not in _HTML_SPACES and source[i] != ">":
+            i += 1
+        return i
+
+    def _entity(self, i: int) -> tuple[str, int]:
+        """Decode the character reference at i; a lone '&' is just text."""
+        match = _HTML_ENTITY_RE.match(self.source, i)
+        if match is None:
+            return "&", i + 1
+        decimal, hexadecimal, name = match.groups()
+        if name is not None:
+            if name not in _HTML_NAMED_ENTITIES:
+                raise _HtmlError(
+                    f'Unsupported HTML entity "&{name};" at byte offset {self._byte_offset(i)}'
+                )
+            return _HTML_NAMED_ENTITIES[name], match.end()
+        code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+        if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            return "&", i + 1  # not a character: Telegram keeps the text as typed
+        return chr(code), match.end()
+
+    def _attribute_value(self, start: int, end: int) -> str:
+        """Decode the character references in source[start:end]."""
+        parts: list[str] = []
+        i = start
+        while i < end:
+            ampersand = self.source.find("&", i, end)
+            if ampersand < 0:
+                parts.append(self.source[i:end])
+                break
+            parts.append(self.source[i:ampersand])
+            decoded, i = self._entity(ampersand)
+            parts.append(decoded)
+        return "".join(parts)
+
+    def _start_tag(self, begin: int) -> int:
+        """Parse the start tag at begin and return the index after it."""
+        source, at = self.source, self._byte_offset(begin)
+        name_end = self._name_end(begin + 1)
+        name = source[begin + 1 : name_end].lower()
+        if name not in _HTML_ENTITY_TYPES:
+            raise _HtmlError(f'Unsupported start tag "{name}" at byte offset {at}')
+        unclosed = _HtmlError(f"Unclosed start tag at byte offset {at}")
+        attributes: dict[str, str] = {}
+        i = name_end
+        while True:
+            i = self._skip_spaces(i)
+            if i >= len(source):
+                raise unclosed
+            if source[i] == ">":
+                i += 1
+                break
+            attribute_start = i
+            while i < len(source) and source[i] not in _HTML_SPACES and source[i] not in "=>":
+                i += 1
+            attribute = source[attribute_start:i].lower()
+            if not attribute:
+                raise _HtmlError(f'Empty attribute name in the tag "{name}" at byte offset {at}')
+            i = self._skip_spaces(i)
+            if i >= len(source):
+                raise unclosed
+            if source[i] != "=":
+                if name == "blockquote" and attribute == "expandable":
+                    attributes[attribute] = ""
+                    continue
+                raise _HtmlError(
+                    "Expected equal sign in declaration of an attribute of the tag "
+                    f'"{name}" at byte offset {at}'
+                )
+            i = self._skip_spaces(i + 1)
+            if i >= len(source):
+                raise unclosed
+            if source[i] in "\"'":
+                close = source.find(source[i], i + 1)
+                if close < 0:
+                    raise unclosed
+                attributes[attribute] = self._attribute_value(i + 1, close)
+                i = close + 1
+            else:
+                value_end = self._name_end(i)
+                attributes[attribute] = self._attribute_value(i, value_end)
+                i = value_end
+        if name == "a" and not attributes.get("href"):
+            raise _HtmlError(f'Tag "a" must have attribute "href" at byte offset {at}')
+        if name == "span" and attributes.get("class") != "tg-spoiler":
+            raise _HtmlError(f'Tag "span" must have class "tg-spoiler" at byte offset {at}')
+        if name == "tg-emoji" and not attributes.get("emoji-id", "").isdigit():
+            raise _HtmlError(f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset {at}')
+        self.stack.append(_OpenTag(name, attributes, self.length))
+        return i
+
+    def _end_tag(self, begin: int) -> int:
+        """Parse the end tag at begin, close its entity and return the index after it."""
+        at = self._byte_offset(begin)
+        name_end = self._name_end(begin + 2)
+        name = self.source[begin + 2 : name_end].lower()
+        if not self.stack:
+            raise _HtmlError(f"Unexpected end tag at byte offset {at}")
+        expected = self.stack[-1].name
+        if name != expected:
+            raise _HtmlError(
+                f'Unmatched end tag at byte offset {at}, expected "</{expected}>", '
+                f'found "</{name}>"'
+            )
+        i = self._skip_spaces(name_end)
+        if i >= len(self.source) or self.source[i] != ">":
+            raise _HtmlError(f"Unclosed end tag at byte offset {at}")
+        self._close(self.stack.pop())
+        return i + 1
+
+    def _close(self, tag: _OpenTag) -> None:
+        """Turn a closed tag into its entity; empty ones vanish, as on Telegram."""
+        if tag.name == "code" and self.stack and self.stack[-1].name == "pre":
+            # <pre><code class="language-x"> is one pre entity with a language.
+            css_class = tag.attributes.get("class", "")
+            if css_class.startswith("language-"):
+                self.stack[-1].language = css_class.removeprefix("language-")
+            return
+        length = self.length - tag.offset
+        if length == 0:
+            return
+        entity: dict[str, Any] = {
+            "type": _HTML_ENTITY_TYPES[tag.name],
+            "offset": tag.offset,
+            "length": length,
+        }
+        if tag.name == "a":
+            entity["url"] = tag.attributes["href"]
+        elif tag.name == "pre" and tag.language:
+            entity["language"] = tag.language
+        elif tag.name == "blockquote" and "expandable" in tag.attributes:
+            entity["type"] = "expandable_blockquote"
+        elif tag.name == "tg-emoji":
+            entity["custom_emoji_id"] = tag.attributes["emoji-id"]
+        self.entities.append(entity)
+
+
+def _formatted(
+    text: str, params: dict[str, Any], entities_key: str
+) -> tuple[str, list[dict[str, Any]] | None]:
+    """The text and entities as Telegram stores them after applying parse_mode."""
+    parse_mode = params.get("parse_mode")
+    mode = parse_mode.lower() if isinstance(parse_mode, str) else ""
+    if mode == "html":
+        try:
+            plain, entities = _HtmlParser(text).parse()
+        except _HtmlError as exc:
+            raise _bad_request(f"can't parse entities: {exc}") from None
+        return plain, entities or None
+    if mode not in ("", "none", "markdown", "markdownv2"):
+        raise _bad_request("unsupported parse_mode")
+    # Markdown is not parsed: its text is stored as sent.
+    given = params.get(entities_key)
+    return text, given or None
+
+
+def _inline_markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The reply_markup a message keeps: only a non-empty inline keyboard shows on it."""
+    markup = params.get("reply_markup")
+    if isinstance(markup, dict) and markup.get("inline_keyboard"):
+        return markup
+    return None
+
+
+def _message_id(params: dict[str, Any]) -> int:
+    """Return the message_id or raise the error Telegram gives."""
+    message_id = params.get("message_id")
+    if not isinstance(message_id, int):
+        raise _bad_request("message identifier is not specified")
+    return message_id
 
 
 def _summarize(call: ApiCall) -> str:
@@ -313,10 +652,16 @@ class _Handler(BaseHTTPRequestHandler):
                 reply = _error(exc.status, exc.description)
             else:
                 try:
-                    reply = fake._dispatch(method, params)
+                    dispatched = fake._dispatch(method, params)
                 except Exception:
                     logger.exception("Fake Bot API failed handling %s", method)
-                    reply = _error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+                    dispatched = _error(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal Server Error")
+                if dispatched is None:
+                    # A crash hook fired: hang up without a response, so the client never
+                    # learns what Telegram did with the call.
+                    self.close_connection = True
+                    return
+                reply = dispatched
         self._send(reply)
 
     def _send(self, reply: _Reply) -> None:
@@ -334,6 +679,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 class FakeBotApi:
     """In-process Telegram Bot API server recording every call, for tests."""
+
+    # Running fakes, so update builders without a handle on one can register messages with it.
+    _running: ClassVar[list[FakeBotApi]] = []
+    _running_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self, token: str = DEFAULT_TOKEN, *, bot_username: str = DEFAULT_BOT_USERNAME
@@ -356,8 +705,14 @@ class FakeBotApi:
         self._calls: list[ApiCall] = []
         self._updates: list[dict[str, Any]] = []
         self._faults: dict[str, list[_Fault]] = {}
+        self._crash_hooks: list[_CrashHook] = []
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self._next_message_id = 1
+        # Message ids as the bot sees them: private chats and basic groups share the bot's own
+        # counter (every message in any of them takes the next number); supergroups and
+        # channels count per chat. Keyed by _counter(chat_id).
+        self._last_message_id: dict[int, int] = {}
+        self._last_update_id = 0
+        self._files = 0
         self._stopping = False
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -381,6 +736,12 @@ class FakeBotApi:
         # Telegram treats method names case-insensitively.
         self._method_names = {name.lower(): name for name in self._methods}
 
+    @classmethod
+    def running_instances(cls) -> list[FakeBotApi]:
+        """The fakes currently serving in this process, oldest first."""
+        with cls._running_lock:
+            return list(cls._running)
+
     def start(self) -> None:
         """Start serving in a daemon thread."""
         if self._server is not None:
@@ -395,6 +756,8 @@ class FakeBotApi:
             daemon=True,
         )
         self._thread.start()
+        with self._running_lock:
+            self._running.append(self)
         logger.debug("Fake Bot API listening on %s", self.base_url)
 
     def stop(self) -> None:
@@ -402,6 +765,9 @@ class FakeBotApi:
         server, thread = self._server, self._thread
         if server is None:
             return
+        with self._running_lock:
+            if self in self._running:
+                self._running.remove(self)
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -451,13 +817,81 @@ class FakeBotApi:
         return [call for call in self.calls if call.method == method]
 
     def sent_messages(self, chat_id: int | None = None) -> list[ApiCall]:
-        """Successful sendMessage calls, optionally only those for one chat."""
+        """Delivered sendMessage calls (also those a crash hook left unanswered), per chat."""
         return [
             call
             for call in self.calls_to("sendMessage")
             if call.status == HTTPStatus.OK
             and (chat_id is None or call.params.get("chat_id") == chat_id)
         ]
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
+        """A copy of a message as Telegram holds it now (after edits), or None if unknown."""
+        with self._cond:
+            message = self._messages.get((chat_id, message_id))
+            return copy.deepcopy(message) if message is not None else None
+
+    def remember_message(self, chat_id: int, message: dict[str, Any]) -> dict[str, Any]:
+        """Store a message the fake did not send; without a `from` it counts as the bot's."""
+        message_id = message.get("message_id")
+        if not isinstance(message_id, int) or message_id < 1:
+            raise ValueError("a message needs a positive integer message_id")
+        stored: dict[str, Any] = {
+            "message_id": message_id,
+            "from": dict(self.bot_user),
+            "chat": _chat(chat_id),
+            "date": int(time.time()),
+            **copy.deepcopy(message),
+        }
+        if stored["chat"].get("id") != chat_id:
+            raise ValueError(f"message chat {stored['chat'].get('id')} is not chat {chat_id}")
+        with self._cond:
+            self._messages[(chat_id, message_id)] = stored
+            counter = _counter(chat_id)
+            self._last_message_id[counter] = max(self._last_message_id.get(counter, 0), message_id)
+            return copy.deepcopy(stored)
+
+    def incoming_message(self, chat_id: int, message: dict[str, Any]) -> dict[str, Any]:
+        """Store a message a user sends the bot, numbered by the chat's counter like Telegram."""
+        with self._cond:
+            counter = _counter(chat_id)
+            message_id = self._last_message_id.get(counter, 0) + 1
+            self._last_message_id[counter] = message_id
+            stored = {**copy.deepcopy(message), "message_id": message_id}
+            self._messages[(chat_id, message_id)] = stored
+            return copy.deepcopy(stored)
+
+    def press_button(
+        self,
+        chat_id: int,
+        message_id: int,
+        callback_data: str,
+        *,
+        from_user: dict[str, Any] | None = None,
+        update_id: int | None = None,
+        queue: bool = False,
+    ) -> dict[str, Any]:
+        """The callback_query update for pressing a button of a message this fake holds."""
+        if from_user is None:
+            if chat_id <= 0:
+                raise ValueError("pass from_user for a press in a group chat")
+            from_user = telegram_user(chat_id)
+        with self._cond:
+            message = self._messages.get((chat_id, message_id))
+            if message is None:
+                raise LookupError(f"no message {message_id} in chat {chat_id}")
+            if callback_data not in callback_data_of(message):
+                raise ValueError(
+                    f"message {message_id} in chat {chat_id} has no button with callback_data "
+                    f"{callback_data!r}; its buttons: {callback_data_of(message)}"
+                )
+            if update_id is None:
+                update_id = self._last_update_id + 1
+            self._last_update_id = max(self._last_update_id, update_id)
+            update = callback_query_update(update_id, message, callback_data, from_user)
+        if queue:
+            self.queue_update(update)
+        return copy.deepcopy(update)
 
     def wait_for(self, predicate: Callable[[FakeBotApi], bool], timeout: float = 30.0) -> None:
         """Block until predicate(self) holds, re-checking on every call; AssertionError if not."""
@@ -481,6 +915,7 @@ class FakeBotApi:
             raise ValueError("an update needs an integer update_id")
         with self._cond:
             self._updates.append(update)
+            self._last_update_id = max(self._last_update_id, update["update_id"])
             self._cond.notify_all()
 
     def fail_next(
@@ -500,36 +935,67 @@ class FakeBotApi:
                 _Fault(status, description, retry_after, times)
             )
 
+    def crash_after_delivery(
+        self,
+        method: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        action: Callable[[], object],
+    ) -> None:
+        """Once a `method` call matching predicate(params) succeeds: run action, never answer."""
+        if method not in self._methods:
+            raise ValueError(f"the fake does not implement {method}")
+        with self._cond:
+            self._crash_hooks.append(_CrashHook(method, predicate, action))
+
     def reset(self) -> None:
-        """Forget calls, queued updates and pending faults; the webhook stays."""
+        """Forget calls, queued updates, faults and crash hooks; webhook and messages stay."""
         with self._cond:
             self._calls.clear()
             self._updates.clear()
             self._faults.clear()
+            self._crash_hooks.clear()
             self._cond.notify_all()
 
-    def _dispatch(self, method_name: str, params: dict[str, Any]) -> _Reply:
-        """Answer one authorised request and record it."""
+    def _dispatch(self, method_name: str, params: dict[str, Any]) -> _Reply | None:
+        """Answer one authorised request and record it; None means hang up without answering."""
         method = self._method_names.get(method_name.lower())
         if method is None:
             return _error(HTTPStatus.NOT_FOUND, "Not Found: method not found")
         with self._cond:
             reply = self._take_fault(method)
+            result = None
             if reply is None:
                 try:
-                    reply = _ok(self._methods[method](params))
+                    result = self._methods[method](params)
                 except _ApiError as exc:
                     reply = _error(exc.status, exc.description)
-            self._record(method, params, reply.status)
+                else:
+                    reply = _ok(result)
+            hook = self._take_crash_hook(method, params) if reply.status == HTTPStatus.OK else None
+            self._record(method, params, reply, result, answered=hook is None)
+        if hook is not None:
+            # Outside the lock: the action may wait for a process that still calls the fake.
+            logger.debug("Fake Bot API delivered %s; crashing before the answer", method)
+            try:
+                hook.action()
+            except Exception:
+                logger.exception("Crash hook action for %s failed", method)
+            return None
         # The long poll waits outside the lock so other requests are served meanwhile.
         if method == "getUpdates" and reply.status == HTTPStatus.OK:
             reply = _ok(self._poll(params))
         logger.debug("Fake Bot API %s -> %s", method, reply.status)
         return reply
 
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
+    def _record(
+        self, method: str, params: dict[str, Any], reply: _Reply, result: Any, *, answered: bool
+    ) -> None:
         """Store a call and wake up waiters; the caller holds the condition."""
-        self._calls.append(ApiCall(method, params, time.monotonic(), int(status)))
+        error = None if reply.body.get("ok") else reply.body.get("description")
+        call = ApiCall(
+            method, params, time.monotonic(), int(reply.status), result, answered, error
+        )
+        self._calls.append(call)
         self._cond.notify_all()
 
     def _take_fault(self, method: str) -> _Reply | None:
@@ -543,46 +1009,68 @@ class FakeBotApi:
             faults.pop(0)
         return _error(fault.status, fault.description, fault.retry_after)
 
+    def _take_crash_hook(self, method: str, params: dict[str, Any]) -> _CrashHook | None:
+        """Remove and return the first crash hook this call triggers; the caller holds the lock."""
+        for hook in self._crash_hooks:
+            if hook.method != method:
+                continue
+            try:
+                matches = hook.predicate(params)
+            except Exception:
+                logger.exception("Crash hook predicate for %s failed", method)
+                continue
+            if matches:
+                self._crash_hooks.remove(hook)
+                return hook
+        return None
+
     def _new_message(self, chat_id: int, **content: Any) -> dict[str, Any]:
-        """Create and remember a message sent by the bot."""
-        message_id = self._next_message_id
-        self._next_message_id += 1
+        """Create and remember a message sent by the bot, numbered by its chat's counter."""
+        counter = _counter(chat_id)
+        message_id = self._last_message_id.get(counter, 0) + 1
+        while (chat_id, message_id) in self._messages:
+            message_id += 1
+        self._last_message_id[counter] = message_id
         message = {
             "message_id": message_id,
             "from": dict(self.bot_user),
             "chat": _chat(chat_id),
             "date": int(time.time()),
-            **content,
+            **{key: value for key, value in content.items() if value is not None},
         }
         self._messages[(chat_id, message_id)] = message
         return message
 
+    def _is_from_bot(self, message: dict[str, Any]) -> bool:
+        """Whether this bot sent the message, which is what lets it edit it."""
+        sender = message.get("from") or {}
+        return bool(sender.get("id") == self.bot_user["id"])
+
     def _edited_message(self, params: dict[str, Any], **changes: Any) -> dict[str, Any] | bool:
-        """Apply an edit to a known (or synthesised) message; inline messages answer true."""
+        """Apply an edit to a known message the way Telegram does; inline messages answer true."""
         if "inline_message_id" in params:
             return True
         chat_id = _chat_id(params)
-        message_id = params.get("message_id")
-        if not isinstance(message_id, int):
-            raise _ApiError(
-                HTTPStatus.BAD_REQUEST, "Bad Request: message identifier is not specified"
-            )
-        # Messages the fake never sent (e.g. from helpers.callback_update) are edited leniently.
-        message = self._messages.get((chat_id, message_id)) or {
-            "message_id": message_id,
-            "from": dict(self.bot_user),
-            "chat": _chat(chat_id),
-            "date": int(time.time()),
-        }
-        message = {**message, "edit_date": int(time.time())}
+        message_id = _message_id(params)
+        current = self._messages.get((chat_id, message_id))
+        if current is None:
+            raise _bad_request("message to edit not found")
+        if not self._is_from_bot(current):
+            raise _bad_request("message can't be edited")
+        if "text" in changes and "text" not in current:
+            raise _bad_request("there is no text in the message to edit")
+        edited = dict(current)
         # Like Telegram, an edit without a field (e.g. reply_markup) removes it.
         for key, value in changes.items():
             if value is None:
-                message.pop(key, None)
+                edited.pop(key, None)
             else:
-                message[key] = value
-        self._messages[(chat_id, message_id)] = message
-        return message
+                edited[key] = value
+        if edited == current:
+            raise _ApiError(HTTPStatus.BAD_REQUEST, _NOT_MODIFIED)
+        edited["edit_date"] = int(time.time())
+        self._messages[(chat_id, message_id)] = edited
+        return edited
 
     def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
         """Answer getMe."""
@@ -648,28 +1136,33 @@ class FakeBotApi:
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         """Answer sendMessage, validating like Telegram."""
         chat_id = _chat_id(params)
-        text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: message text is empty")
+        raw = params.get("text")
+        if not isinstance(raw, str) or not raw.strip():
+            raise _bad_request("message text is empty")
+        text, entities = _formatted(raw, params, "entities")
+        if not text.strip():
+            raise _bad_request("message text is empty")
         if len(text) > _MAX_TEXT_LENGTH:
-            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: message is too long")
+            raise _bad_request("message is too long")
         _validate_reply_markup(params)
-        content: dict[str, Any] = {"text": text}
-        for key in ("entities", "reply_markup"):
-            if params.get(key) is not None:
-                content[key] = params[key]
-        return self._new_message(chat_id, **content)
+        return self._new_message(
+            chat_id, text=text, entities=entities, reply_markup=_inline_markup(params)
+        )
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         """Answer sendDocument with a message carrying a document."""
         chat_id = _chat_id(params)
         document = params.get("document")
         if not document:
-            raise _ApiError(
-                HTTPStatus.BAD_REQUEST, "Bad Request: there is no document in the request"
-            )
+            raise _bad_request("there is no document in the request")
+        caption, caption_entities = None, None
+        if isinstance(params.get("caption"), str):
+            caption, caption_entities = _formatted(params["caption"], params, "caption_entities")
+            if len(caption) > _MAX_CAPTION_LENGTH:
+                raise _bad_request("message caption is too long")
         _validate_reply_markup(params)
-        unique = f"doc{self._next_message_id}"
+        self._files += 1
+        unique = f"doc{self._files}"
         doc: dict[str, Any] = {"file_id": f"BQAC-{unique}", "file_unique_id": unique}
         if isinstance(document, dict):
             doc["file_name"] = document["filename"]
@@ -681,47 +1174,50 @@ class FakeBotApi:
             # A file_id or URL: Telegram reuses the existing file.
             doc["file_id"] = str(document)
             doc["file_name"] = str(document).rsplit("/", 1)[-1]
-        content: dict[str, Any] = {"document": doc}
-        for key in ("caption", "caption_entities", "reply_markup"):
-            if params.get(key) is not None:
-                content[key] = params[key]
-        return self._new_message(chat_id, **content)
+        return self._new_message(
+            chat_id,
+            document=doc,
+            caption=caption or None,
+            caption_entities=caption_entities,
+            reply_markup=_inline_markup(params),
+        )
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         """Answer answerCallbackQuery."""
         if not params.get("callback_query_id"):
-            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: query_id is empty")
+            raise _bad_request("query_id is empty")
         return True
 
     def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         """Answer editMessageText."""
-        text = params.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: text must be non-empty")
+        raw = params.get("text")
+        if not isinstance(raw, str) or not raw.strip():
+            raise _bad_request("text must be non-empty")
+        text, entities = _formatted(raw, params, "entities")
+        if not text.strip():
+            raise _bad_request("text must be non-empty")
         if len(text) > _MAX_TEXT_LENGTH:
-            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: MESSAGE_TOO_LONG")
+            raise _bad_request("MESSAGE_TOO_LONG")
         _validate_reply_markup(params)
         return self._edited_message(
-            params,
-            text=text,
-            entities=params.get("entities"),
-            reply_markup=params.get("reply_markup"),
+            params, text=text, entities=entities, reply_markup=_inline_markup(params)
         )
 
     def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         """Answer editMessageReplyMarkup."""
         _validate_reply_markup(params)
-        return self._edited_message(params, reply_markup=params.get("reply_markup"))
+        return self._edited_message(params, reply_markup=_inline_markup(params))
 
     def _send_chat_action(self, params: dict[str, Any]) -> bool:
         """Answer sendChatAction."""
         _chat_id(params)
         if not params.get("action"):
-            raise _ApiError(HTTPStatus.BAD_REQUEST, "Bad Request: action is empty")
+            raise _bad_request("action is empty")
         return True
 
     def _delete_message(self, params: dict[str, Any]) -> bool:
-        """Answer deleteMessage."""
+        """Answer deleteMessage; bots may delete any message of a private chat."""
         chat_id = _chat_id(params)
-        self._messages.pop((chat_id, params.get("message_id", 0)), None)
+        if self._messages.pop((chat_id, _message_id(params)), None) is None:
+            raise _bad_request("message to delete not found")
         return True

@@ -6,7 +6,13 @@ import json
 import time
 from typing import Any
 
-from tests.fake_telegram import DEFAULT_BOT_USERNAME, DEFAULT_TOKEN
+from tests.fake_telegram import (
+    DEFAULT_BOT_USERNAME,
+    DEFAULT_TOKEN,
+    FakeBotApi,
+    callback_query_update,
+    telegram_user,
+)
 
 # The bot as FakeBotApi() describes itself by default, for messages the bot sent.
 BOT_USER: dict[str, Any] = {
@@ -15,16 +21,6 @@ BOT_USER: dict[str, Any] = {
     "first_name": "Werkmaatje",
     "username": DEFAULT_BOT_USERNAME,
 }
-
-
-def telegram_user(
-    user_id: int, first_name: str = "Sanne", language_code: str | None = "nl"
-) -> dict[str, Any]:
-    """Return a Telegram User object for a human user."""
-    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-    if language_code is not None:
-        user["language_code"] = language_code
-    return user
 
 
 def _private_chat(chat_id: int, first_name: str) -> dict[str, Any]:
@@ -59,6 +55,10 @@ def text_update(
         message["entities"] = [
             {"offset": 0, "length": _utf16_length(command), "type": "bot_command"}
         ]
+    running = FakeBotApi.running_instances()
+    if message_id is None and len(running) == 1:
+        # The user's message takes the next id of the bot's counter, as on Telegram.
+        message = running[0].incoming_message(chat_id, message)
     return {"update_id": update_id, "message": message}
 
 
@@ -70,26 +70,42 @@ def callback_update(
     message_id: int = 1,
     first_name: str = "Sanne",
     language_code: str | None = "nl",
+    fake: FakeBotApi | None = None,
 ) -> dict[str, Any]:
     """Return an update for a press on an inline button of the bot's message `message_id`."""
-    now = int(time.time())
-    return {
-        "update_id": update_id,
-        "callback_query": {
-            # Telegram sends callback query ids and chat instances as numeric strings.
-            "id": str(4_000_000_000_000_000 + update_id),
-            "from": telegram_user(chat_id, first_name, language_code),
-            "message": {
-                "message_id": message_id,
-                "from": dict(BOT_USER),
-                "chat": _private_chat(chat_id, first_name),
-                "date": now - 1,
-                "text": "Kies een optie:",
-            },
-            "chat_instance": str(-(chat_id * 7919 % 9_000_000_000_000_000_000)),
-            "data": data,
-        },
+    keyboard = {"inline_keyboard": [[{"text": data, "callback_data": data}]]}
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "from": dict(BOT_USER),
+        "chat": _private_chat(chat_id, first_name),
+        "date": int(time.time()) - 1,
+        "text": "Kies een optie:",
+        "reply_markup": keyboard,
     }
+    # The fake refuses edits of messages it does not hold, so the pressed message must exist
+    # there for the bot to remove its buttons. Callers that have no handle on the fake (the
+    # e2e tests, the benchmark) get it registered with every fake running in this process.
+    targets = [fake] if fake is not None else FakeBotApi.running_instances()
+    pressed = [_pressable(target, chat_id, message) for target in targets]
+    return callback_query_update(
+        update_id,
+        pressed[0] if pressed else message,
+        data,
+        telegram_user(chat_id, first_name, language_code),
+    )
+
+
+def _pressable(fake: FakeBotApi, chat_id: int, message: dict[str, Any]) -> dict[str, Any]:
+    """Make sure `fake` holds the bot message about to be pressed, with buttons; return it."""
+    stored = fake.message(chat_id, message["message_id"])
+    if stored is None:
+        return fake.remember_message(chat_id, message)
+    if (stored.get("from") or {}).get("id") != fake.bot_user["id"]:
+        raise ValueError(f"message {message['message_id']} in chat {chat_id} is not the bot's")
+    if stored.get("reply_markup"):
+        return stored  # a message the bot really sent, keyboard and all
+    # Its buttons are gone (already pressed): give it back the pressed one, keeping its text.
+    return fake.remember_message(chat_id, {**stored, "reply_markup": message["reply_markup"]})
 
 
 def stored_text(value: object) -> str:

@@ -44,9 +44,11 @@ def say(stack: Stack, chat_id: int, text: str, expect: int, **kwargs: Any) -> li
     return stack.telegram.wait_for_messages(chat_id, before + expect)[before:]
 
 
-def press(stack: Stack, chat_id: int, data: str, message_id: int, expect: int) -> list[ApiCall]:
-    """Press an inline button and wait for `expect` new replies."""
-    before = len(stack.telegram.sent_messages(chat_id))
+def press(stack: Stack, chat_id: int, data: str, expect: int) -> list[ApiCall]:
+    """Press an inline button under the bot's newest message and wait for `expect` replies."""
+    sent = stack.telegram.sent_messages(chat_id)
+    before = len(sent)
+    message_id = sent[-1].result["message_id"] if sent else 1
     update = callback_update(next(_update_ids), chat_id, data, message_id=message_id)
     assert post_update(stack, update) == 200
     return stack.telegram.wait_for_messages(chat_id, before + expect)[before:]
@@ -130,7 +132,7 @@ def converse(
     """Run a scripted conversation, checking the number of replies and the last one's words."""
     for message, expect, words in script:
         if message.startswith("/") and message != "/start":
-            replies = press(stack, chat, message, message_id=2, expect=expect)
+            replies = press(stack, chat, message, expect=expect)
         else:
             replies = say(stack, chat, message, expect=expect, language_code=language)
         texts = [reply.params["text"] for reply in replies]
@@ -250,7 +252,7 @@ def test_english_speakers_are_answered_in_english(stack: Stack) -> None:
 def test_declining_consent_stores_nothing(stack: Stack) -> None:
     chat = next(_chat_ids)
     say(stack, chat, "hoi", expect=2)
-    (reply,) = press(stack, chat, "/deny", message_id=2, expect=1)
+    (reply,) = press(stack, chat, "/deny", expect=1)
     assert "bewaar niets" in reply.params["text"]
     assert seekers(stack, chat) == 0
 

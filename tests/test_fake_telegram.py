@@ -6,6 +6,9 @@ import asyncio
 import datetime as dtm
 import http.client
 import json
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlsplit
@@ -18,10 +21,12 @@ from telegram.error import (
     EndPointNotFound,
     Forbidden,
     InvalidToken,
+    NetworkError,
     RetryAfter,
+    TimedOut,
 )
 
-from tests.fake_telegram import FakeBotApi
+from tests.fake_telegram import FakeBotApi, telegram_user
 from tests.helpers import callback_update, text_update
 
 CHAT_ID = 4242
@@ -78,11 +83,19 @@ async def test_send_message_with_inline_keyboard(fake: FakeBotApi, bot: Bot) -> 
     }
 
 
-async def test_message_ids_increase(bot: Bot) -> None:
+async def test_message_ids_come_from_the_bots_counter_except_in_supergroups(bot: Bot) -> None:
+    # A bot account numbers the messages of all its private chats with one counter, as
+    # every Telegram account does; a supergroup or channel has a counter of its own.
     first = await bot.send_message(chat_id=CHAT_ID, text="een")
-    second = await bot.send_message(chat_id=CHAT_ID + 1, text="twee")
+    other = await bot.send_message(chat_id=CHAT_ID + 1, text="twee")
+    second = await bot.send_message(chat_id=CHAT_ID, text="drie")
+    group = await bot.send_message(chat_id=-1001234567890, text="vier")
+    third = await bot.send_message(chat_id=CHAT_ID, text="vijf")
 
-    assert second.message_id == first.message_id + 1
+    assert other.message_id == first.message_id + 1
+    assert second.message_id == other.message_id + 1
+    assert group.message_id == 1
+    assert third.message_id == second.message_id + 1
 
 
 async def test_rate_limit_surfaces_as_retry_after(
@@ -294,3 +307,323 @@ def test_reset_keeps_webhook(fake: FakeBotApi) -> None:
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/json"
     assert body["result"]["username"] == "werkmaatje_test_bot"
+
+
+# --- message identity: edits and deletes only of messages Telegram holds --------------------
+
+YES = InlineKeyboardMarkup([[InlineKeyboardButton("Ja", callback_data="yes")]])
+
+
+async def test_editing_an_unknown_message_is_not_found(fake: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(chat_id=CHAT_ID, text="Doorgaan?", reply_markup=YES)
+
+    with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
+        await bot.edit_message_reply_markup(chat_id=CHAT_ID, message_id=sent.message_id + 1)
+    with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
+        await bot.edit_message_text("Top!", chat_id=CHAT_ID, message_id=99)
+    # Message ids are per chat: the same id in another chat is another (unknown) message.
+    with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
+        await bot.edit_message_text("Top!", chat_id=CHAT_ID + 1, message_id=sent.message_id)
+
+    assert [call.status for call in fake.calls_to("editMessageReplyMarkup")] == [400]
+    assert fake.calls_to("editMessageText")[0].error == "Bad Request: message to edit not found"
+    assert fake.message(CHAT_ID, sent.message_id) == fake.sent_messages(CHAT_ID)[0].result
+
+
+async def test_an_identical_edit_is_not_modified(fake: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(chat_id=CHAT_ID, text="Doorgaan?", reply_markup=YES)
+    not_modified = "^Message is not modified: specified new message content and reply markup"
+
+    with pytest.raises(BadRequest, match=not_modified):
+        await bot.edit_message_reply_markup(
+            chat_id=CHAT_ID, message_id=sent.message_id, reply_markup=YES
+        )
+    with pytest.raises(BadRequest, match=not_modified):
+        await bot.edit_message_text(
+            "Doorgaan?", chat_id=CHAT_ID, message_id=sent.message_id, reply_markup=YES
+        )
+    # Removing the buttons is a change once; the second removal finds nothing to remove.
+    assert await bot.edit_message_reply_markup(chat_id=CHAT_ID, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match=not_modified) as excinfo:
+        await bot.edit_message_reply_markup(chat_id=CHAT_ID, message_id=sent.message_id)
+
+    assert excinfo.value.message == (
+        "Message is not modified: specified new message content and reply markup are exactly "
+        "the same as a current content and reply markup of the message"
+    )
+    stored = fake.message(CHAT_ID, sent.message_id)
+    assert stored is not None and "reply_markup" not in stored and "edit_date" in stored
+
+
+async def test_a_users_message_cannot_be_edited_but_can_be_deleted(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    users = fake.remember_message(CHAT_ID, text_update(1, CHAT_ID, "hoi", message_id=5)["message"])
+
+    with pytest.raises(BadRequest, match=r"^Message can't be edited$"):
+        await bot.edit_message_text("hallo", chat_id=CHAT_ID, message_id=5)
+    with pytest.raises(BadRequest, match=r"^Message can't be edited$"):
+        await bot.edit_message_reply_markup(chat_id=CHAT_ID, message_id=5, reply_markup=YES)
+    assert await bot.delete_message(chat_id=CHAT_ID, message_id=5) is True
+    with pytest.raises(BadRequest, match=r"^Message to delete not found$"):
+        await bot.delete_message(chat_id=CHAT_ID, message_id=5)
+    with pytest.raises(BadRequest, match=r"^Message to edit not found$"):
+        await bot.edit_message_text("hallo", chat_id=CHAT_ID, message_id=5)
+
+    assert users["from"]["is_bot"] is False
+    # The chat's numbering continues after the registered message, as on Telegram.
+    assert (await bot.send_message(chat_id=CHAT_ID, text="hallo")).message_id == 6
+
+
+async def test_remembered_bot_message_without_sender_can_be_edited(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    fake.remember_message(
+        CHAT_ID, {"message_id": 3, "text": "Kies:", "reply_markup": YES.to_dict()}
+    )
+
+    edited = await bot.edit_message_reply_markup(chat_id=CHAT_ID, message_id=3)
+
+    assert not isinstance(edited, bool) and edited.text == "Kies:" and edited.reply_markup is None
+    with pytest.raises(ValueError, match="message_id"):
+        fake.remember_message(CHAT_ID, {"text": "zonder id"})
+
+
+# --- parse_mode=HTML -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("<b>vet", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("1 < 2", 'Unsupported start tag "" at byte offset 2'),
+        ("é <br>", 'Unsupported start tag "br" at byte offset 3'),
+        ("<script>x</script>", 'Unsupported start tag "script" at byte offset 0'),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("<a>x</a>", 'Tag "a" must have attribute "href" at byte offset 0'),
+        ("<i hidden>x</i>", 'Expected equal sign in declaration of an attribute of the tag "i"'),
+        ("<b", "Unclosed start tag at byte offset 0"),
+        ('<a href="x>y</a>', "Unclosed start tag at byte offset 0"),
+        ("<b>x</b", "Unclosed end tag at byte offset 4"),
+        ("a&nbsp;b", 'Unsupported HTML entity "&nbsp;" at byte offset 1'),
+    ],
+)
+async def test_invalid_html_cannot_be_parsed(
+    fake: FakeBotApi, bot: Bot, text: str, reason: str
+) -> None:
+    with pytest.raises(BadRequest, match=r"^Can't parse entities: "):
+        await bot.send_message(chat_id=CHAT_ID, text=text, parse_mode="HTML")
+
+    assert fake.sent_messages() == []
+    [call] = fake.calls_to("sendMessage")
+    assert (call.status, call.params["text"], call.params["parse_mode"]) == (400, text, "HTML")
+    # PTB rewords the description (capitalize()), so check it as it went over the wire.
+    assert call.error is not None
+    assert call.error.startswith(f"Bad Request: can't parse entities: {reason}")
+
+
+async def test_valid_html_becomes_text_with_entities(fake: FakeBotApi, bot: Bot) -> None:
+    html = (
+        'Q&A: <b>vet</b> <a href="https://example.org/?a=1&amp;b=2">link</a> &amp; &lt;3 '
+        "&#128512; <STRONG>ook</STRONG> <tg-spoiler>geheim</tg-spoiler> "
+        '<span class="tg-spoiler">stil</span> <blockquote expandable>citaat</blockquote> '
+        '<pre><code class="language-python">x = 1</code></pre> <code>y</code>'
+    )
+
+    message = await bot.send_message(chat_id=CHAT_ID, text=html, parse_mode="HTML")
+
+    assert message.text == "Q&A: vet link & <3 😀 ook geheim stil citaat x = 1 y"
+    parsed = {(entity.type, text) for entity, text in message.parse_entities().items()}
+    assert parsed == {
+        ("bold", "vet"),
+        ("text_link", "link"),
+        ("bold", "ook"),
+        ("spoiler", "geheim"),
+        ("spoiler", "stil"),
+        ("expandable_blockquote", "citaat"),
+        ("pre", "x = 1"),
+        ("code", "y"),
+    }
+    [link] = message.parse_entities(["text_link"])
+    assert link.url == "https://example.org/?a=1&b=2"
+    [pre] = message.parse_entities(["pre"])
+    assert pre.language == "python"
+    [call] = fake.sent_messages(CHAT_ID)
+    assert call.params["text"] == html and call.params["parse_mode"] == "HTML"
+    assert call.result["text"] == message.text
+
+
+async def test_html_edits_are_parsed_and_compared_as_rendered(fake: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(chat_id=CHAT_ID, text="Doorgaan?")
+
+    edited = await bot.edit_message_text(
+        "<b>Top</b>!", chat_id=CHAT_ID, message_id=sent.message_id, parse_mode="HTML"
+    )
+    assert not isinstance(edited, bool) and edited.text == "Top!"
+    # Other markup for the same rendering changes nothing.
+    with pytest.raises(BadRequest, match=r"^Message is not modified"):
+        await bot.edit_message_text(
+            "<strong>Top</strong>!", chat_id=CHAT_ID, message_id=sent.message_id, parse_mode="HTML"
+        )
+    with pytest.raises(BadRequest, match=r"(?i)^can't parse entities: unmatched end tag"):
+        await bot.edit_message_text(
+            "<b>Top</i>", chat_id=CHAT_ID, message_id=sent.message_id, parse_mode="HTML"
+        )
+    with pytest.raises(BadRequest, match=r"(?i)unsupported parse_mode"):
+        await bot.send_message(chat_id=CHAT_ID, text="hoi", parse_mode="BBCode")
+    with pytest.raises(BadRequest, match=r"^Message text is empty$"):
+        await bot.send_message(chat_id=CHAT_ID, text="<b> </b>", parse_mode="HTML")
+
+    stored = fake.message(CHAT_ID, sent.message_id)
+    assert stored is not None and stored["text"] == "Top!"
+    assert stored["entities"] == [{"type": "bold", "offset": 0, "length": 3}]
+    assert [call.params["parse_mode"] for call in fake.calls_to("editMessageText")] == ["HTML"] * 3
+
+
+# --- the crash hook: delivered, then no answer -----------------------------------------------
+
+
+@pytest.fixture
+def victim() -> Iterator[subprocess.Popen[bytes]]:
+    """A process standing in for the gateway that a crash hook kills."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+async def test_crash_after_delivery_hangs_up_after_the_action(
+    fake: FakeBotApi, bot: Bot, victim: subprocess.Popen[bytes]
+) -> None:
+    ran = threading.Event()
+
+    def kill_victim() -> None:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        ran.set()
+
+    fake.crash_after_delivery(
+        "sendMessage", lambda params: params.get("text") == "tweede", kill_victim
+    )
+    await bot.send_message(chat_id=CHAT_ID, text="eerste")
+    with pytest.raises(NetworkError) as excinfo:
+        await bot.send_message(chat_id=CHAT_ID, text="tweede", reply_markup=YES)
+
+    # No Bot API answer reached the client: it only saw the connection close.
+    assert type(excinfo.value) is NetworkError
+    assert "RemoteProtocolError" in excinfo.value.message
+    assert ran.is_set() and victim.returncode == -signal.SIGKILL
+    first, second = fake.sent_messages(CHAT_ID)
+    assert (first.answered, second.answered) == (True, False)
+    assert second.params["text"] == "tweede" and second.status == 200
+    # Telegram delivered it: the message exists and its button can be pressed.
+    assert fake.message(CHAT_ID, second.result["message_id"]) == second.result
+    assert fake.press_button(CHAT_ID, second.result["message_id"], "yes")
+    # One-shot: the next matching call is answered normally.
+    again = await bot.send_message(chat_id=CHAT_ID, text="tweede")
+    assert again.message_id == second.result["message_id"] + 1
+
+
+async def test_crash_hook_fires_once_and_only_on_success(fake: FakeBotApi, bot: Bot) -> None:
+    fired: list[str] = []
+    fake.crash_after_delivery("sendMessage", lambda params: True, lambda: fired.append("x"))
+
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
+        await bot.send_message(chat_id=CHAT_ID, text="   ")
+    results = await asyncio.gather(
+        *(bot.send_message(chat_id=CHAT_ID, text=f"bericht {n}") for n in range(3)),
+        return_exceptions=True,
+    )
+
+    failures = [result for result in results if isinstance(result, BaseException)]
+    assert len(failures) == 1 and type(failures[0]) in (NetworkError, TimedOut)
+    assert fired == ["x"]
+    assert len(fake.sent_messages(CHAT_ID)) == 3
+    assert [call.answered for call in fake.sent_messages(CHAT_ID)].count(False) == 1
+    with pytest.raises(ValueError, match="sendPhoto"):
+        fake.crash_after_delivery("sendPhoto", lambda params: True, lambda: None)
+
+
+def test_reset_forgets_crash_hooks(fake: FakeBotApi) -> None:
+    fake.crash_after_delivery("sendMessage", lambda params: True, lambda: None)
+
+    fake.reset()
+
+    async def send() -> str | None:
+        async with Bot(fake.token, base_url=fake.base_url) as client:
+            return (await client.send_message(chat_id=CHAT_ID, text="hoi")).text
+
+    assert asyncio.run(send()) == "hoi"
+
+
+# --- pressing buttons of messages the fake really sent ---------------------------------------
+
+
+async def test_press_button_on_a_sent_message(fake: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(chat_id=CHAT_ID, text="Doorgaan?", reply_markup=YES)
+    fake.queue_update(text_update(10, CHAT_ID, "hoi"))
+
+    update = fake.press_button(CHAT_ID, sent.message_id, "yes", queue=True)
+    [_, polled] = await bot.get_updates(timeout=0)
+
+    assert update["update_id"] == 11  # after the last queued update
+    assert polled.to_dict() == Update.de_json(update, bot).to_dict()
+    query = polled.callback_query
+    assert query is not None and query.data == "yes"
+    assert query.from_user.id == CHAT_ID and query.from_user.is_bot is False
+    assert query.message is not None and query.message.to_dict() == sent.to_dict()
+    assert query.chat_instance and query.id
+    # What the gateway does with a press: answer it and remove the buttons.
+    assert await query.answer() is True
+    assert await query.edit_message_reply_markup(reply_markup=None)
+    with pytest.raises(ValueError, match="no button with callback_data 'yes'"):
+        fake.press_button(CHAT_ID, sent.message_id, "yes")
+    with pytest.raises(LookupError, match="no message 99"):
+        fake.press_button(CHAT_ID, 99, "yes")
+
+
+async def test_press_button_in_a_group_needs_the_user(fake: FakeBotApi, bot: Bot) -> None:
+    group = -100123
+    sent = await bot.send_message(chat_id=group, text="Wie?", reply_markup=YES)
+
+    with pytest.raises(ValueError, match="from_user"):
+        fake.press_button(group, sent.message_id, "yes")
+    update = fake.press_button(
+        group, sent.message_id, "yes", from_user=telegram_user(7, "Ahmed"), update_id=500
+    )
+
+    assert update["update_id"] == 500
+    assert update["callback_query"]["from"]["first_name"] == "Ahmed"
+    assert update["callback_query"]["message"]["chat"]["type"] == "supergroup"
+
+
+async def test_callback_update_registers_its_message_with_the_fake(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    # With the fake passed, or found among the running ones, the pressed message exists there.
+    explicit = callback_update(1, CHAT_ID, "/affirm", message_id=4, fake=fake)
+    implicit = callback_update(2, CHAT_ID + 1, "/deny", message_id=2)
+
+    for update, chat in ((explicit, CHAT_ID), (implicit, CHAT_ID + 1)):
+        message = update["callback_query"]["message"]
+        assert fake.message(chat, message["message_id"]) == message
+        assert await bot.edit_message_reply_markup(chat_id=chat, message_id=message["message_id"])
+    # A second press on the same (now buttonless) message gives it its button back.
+    callback_update(3, CHAT_ID, "/affirm", message_id=4)
+    assert await bot.edit_message_reply_markup(chat_id=CHAT_ID, message_id=4)
+
+
+async def test_callback_update_on_a_sent_message_carries_that_message(
+    fake: FakeBotApi, bot: Bot
+) -> None:
+    sent = await bot.send_message(chat_id=CHAT_ID, text="Doorgaan?", reply_markup=YES)
+
+    update = callback_update(1, CHAT_ID, "yes", message_id=sent.message_id, fake=fake)
+
+    assert update["callback_query"]["message"] == fake.sent_messages(CHAT_ID)[0].result
+    assert update["callback_query"]["message"]["text"] == sent.text
+    assert update == fake.press_button(CHAT_ID, sent.message_id, "yes", update_id=1)

@@ -335,7 +335,10 @@ def _say(gateway_url: str, fake: FakeBotApi, chat: int, message: str) -> list[st
     """Send a text or press a button; the replies once no new one came for a moment."""
     before = len(fake.sent_messages(chat))
     if message.startswith("/") and message != "/start":
-        update = callback_update(next(_update_ids), chat, message, message_id=2, first_name=NAME)
+        pressed = fake.sent_messages(chat)[-1].result["message_id"]
+        update = callback_update(
+            next(_update_ids), chat, message, message_id=pressed, first_name=NAME
+        )
     else:
         update = text_update(next(_update_ids), chat, message, first_name=NAME)
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}

@@ -148,7 +148,11 @@ def assert_first_release_rows_survived(engine: Engine) -> None:
                 {key: value for key, value in row.items() if key not in MOVED_COLUMNS}
                 for row in expected
             ]
-        assert rows(engine, name) == expected, name
+        # Columns added by later revisions are new and empty; the first release's are compared.
+        kept = [{key: row[key] for key in expected[0]} for row in rows(engine, name)]
+        assert kept == expected, name
+        added = {key for row in rows(engine, name) for key in row} - set(expected[0])
+        assert all(row[key] is None for row in rows(engine, name) for key in added), name
 
     identities = rows(engine, "channel_identities")
     assert [
@@ -371,7 +375,9 @@ def test_downgrade_and_upgrade_again_keep_the_data(blank_engine: Engine) -> None
     # A person linked on several channels keeps the first identity.
     assert channels == {anna: ("telegram", "1001"), bram: ("web", "b0b0")}
     for name in FIRST_RELEASE_TABLES[1:]:
-        assert rows(blank_engine, name) == kept[name], name
+        now = rows(blank_engine, name)
+        # Columns of later revisions are gone; every value of the first release's is kept.
+        assert now == [{key: row[key] for key in now[0]} for row in kept[name]], name
 
     upgrade(blank_engine)
 

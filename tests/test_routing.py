@@ -82,3 +82,21 @@ def test_province_of(place: str | None, province: str | None) -> None:
 def test_covers_needs_a_place() -> None:
     assert not covers(("Utrecht",), None)
     assert covers(("  UTRECHT ",), "utrecht")
+
+
+@pytest.mark.parametrize(
+    ("region", "place", "expected"),
+    [
+        ("Utrecht", "Amersfoort", False),  # the city, not the province
+        ("provincie Utrecht", "Amersfoort", True),
+        ("Provincie Groningen", "Delfzijl", True),
+        ("Groningen", "Delfzijl", False),
+        ("Groningen", "Groningen", True),
+        ("Gelderland", "Ede", True),  # only a province: no place is called that
+        ("Gelderland", "Zwolle", False),
+    ],
+)
+def test_a_province_name_that_is_also_a_city_means_the_city(
+    region: str, place: str, expected: bool
+) -> None:
+    assert covers([region], place) is expected

@@ -1,0 +1,63 @@
+"""Passing on handovers that wait too long: a job in the gateway's scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.launcher import database_engine
+from bot.settings import Settings
+from store.db import session_scope
+from store.handovers import reroute_overdue
+from store.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+JOB_ID = "handover-reroute"
+
+
+def reroute_now(settings: Settings, now: datetime | None = None) -> int:
+    """Re-route overdue handovers (and route waiting ones) once; how many moved."""
+    with session_scope(database_engine(settings)) as session:
+        return reroute_overdue(
+            session,
+            now=now or utcnow(),
+            accept_working_days=settings.handover_accept_working_days,
+            contact_days=settings.handover_contact_working_days,
+        )
+
+
+async def reroute_job(settings: Settings, wake: Callable[[], None]) -> None:
+    """The scheduled check; a database outage is logged and the next check tries again."""
+    try:
+        moved = await asyncio.to_thread(reroute_now, settings)
+    except SQLAlchemyError:
+        logger.error("Re-routing handovers failed: the database is unavailable")
+        return
+    if moved:
+        logger.info("Re-routed %d handover(s) to another recruiter", moved)
+        wake()
+
+
+def schedule_rerouting(
+    scheduler: AsyncIOScheduler, settings: Settings, wake: Callable[[], None]
+) -> None:
+    """Check every HANDOVER_REROUTE_CHECK_MINUTES; replicas may all run it (rows are locked)."""
+    minutes = settings.handover_reroute_check_minutes
+    scheduler.add_job(
+        reroute_job,
+        IntervalTrigger(minutes=minutes),
+        args=[settings, wake],
+        id=JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+        misfire_grace_time=minutes * 60,
+        max_instances=1,
+        next_run_time=utcnow() + timedelta(seconds=30),
+    )

@@ -1,0 +1,504 @@
+"""Delivering the outbox: handover summaries to recruiters, status messages to people.
+
+Each row is sent at most once per idempotency key, retried with backoff while the channel is
+down, and reported in the log (an ALERT line) after the last attempt.
+
+A send that was cut off (the gateway killed between sending and recording) leaves its row in
+`sending` past its lease. Before such a row is sent again:
+- a Telegram message with buttons is looked for in the recruiter's chat, among the message
+  ids after the newest one recorded for that chat: `editMessageReplyMarkup` with the very same
+  buttons answers "message is not modified" only for a message that has exactly those
+  buttons, and the buttons name the handover, so a hit is this message, found without
+  changing anything the recruiter sees. Found: recorded as sent. Not found: sent again.
+- an e-mail is sent again with the same Message-ID, which mail systems treat as one message.
+- a status message to a person is sent again; a repeat says nothing new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.orm import Session
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.settings import Settings
+from store.db import session_scope
+from store.handovers import mark_delivered
+from store.models import OPEN_HANDOVER_STATUSES, Handover, OutboxMessage, utcnow
+from store.profiles import has_consent
+
+logger = logging.getLogger(__name__)
+
+PUSH_CHANNELS = ("telegram", "email")
+MAX_BACKOFF = timedelta(hours=1)
+BATCH = 50
+NOT_MODIFIED = "message is not modified"
+
+
+class PermanentError(Exception):
+    """A delivery that can never succeed (blocked bot, unknown address)."""
+
+
+class RetryLater(Exception):
+    """A delivery to try again, after `delay` seconds when given."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class Ambiguous(Exception):
+    """The channel may or may not have the message (a timeout after sending)."""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row claimed for sending, as plain values (used outside the session)."""
+
+    id: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+    handover_id: int | None
+    recovered: bool  # found in `sending` past its lease: the last attempt was cut off
+    previous_message_id: int | None
+
+
+class MessageIds:
+    """The newest Telegram message id this gateway has seen, for where to start looking.
+
+    In private chats (and basic groups) a bot's message ids come from one sequence across
+    all its chats, so the newest id seen anywhere, taken just before a send, is a close lower
+    bound for that send's id. Supergroups (ids starting -100) count per chat: there only the
+    chat's own recorded ids count.
+    """
+
+    def __init__(self) -> None:
+        self.newest = 0
+
+    def note(self, message_id: int | None) -> None:
+        """Remember an id from an update or a send."""
+        if message_id is not None and message_id > self.newest:
+            self.newest = message_id
+
+    def floor(self, chat_id: str, recorded: int | None) -> int | None:
+        """Where a cut-off send to `chat_id` can start, from the chat's recorded ids and ours."""
+        if chat_id.startswith("-100"):
+            return recorded
+        return max(recorded or 0, self.newest) or None
+
+
+def keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """The recruiter's buttons of a summary, one per row."""
+    rows = [
+        [InlineKeyboardButton(title, callback_data=data)]
+        for title, data in payload.get("buttons") or []
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def email_message(settings: Settings, row: Claimed) -> EmailMessage:
+    """The e-mail for a row: plain text with an HTML alternative, a stable Message-ID."""
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = row.recipient
+    message["Subject"] = row.payload.get("subject") or "Werkmaatje"
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = row.payload.get("message_id") or f"<outbox-{row.id}@werkmaatje>"
+    message.set_content(row.payload["text"])
+    if row.payload.get("html"):
+        message.add_alternative(row.payload["html"], subtype="html")
+    return message
+
+
+def send_email(settings: Settings, message: EmailMessage) -> None:
+    """Hand one e-mail to the SMTP server (blocking; run it in a thread)."""
+    assert settings.smtp_host is not None
+    timeout = settings.smtp_timeout_seconds
+    try:
+        client: smtplib.SMTP
+        if settings.smtp_security == "ssl":
+            client = smtplib.SMTP_SSL(
+                settings.smtp_host,
+                settings.smtp_port,
+                timeout=timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+        with client:
+            if settings.smtp_security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.smtp_username and settings.smtp_password is not None:
+                client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentError("recipient refused") from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise PermanentError(f"SMTP {error.smtp_code}") from error
+        raise RetryLater(f"SMTP {error.smtp_code}") from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise RetryLater(type(error).__name__) from error
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+
+
+def _last_known_message_id(session: Session, recipient: str) -> int | None:
+    """The newest Telegram message id recorded for a chat."""
+    ids = session.scalars(
+        select(OutboxMessage.provider_message_id).where(
+            OutboxMessage.channel == "telegram",
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.provider_message_id.is_not(None),
+        )
+    ).all()
+    numbers = [int(value) for value in ids if value and value.isdigit()]
+    return max(numbers) if numbers else None
+
+
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    channels: tuple[str, ...],
+    seen: MessageIds | None = None,
+) -> list[Claimed]:
+    """Claim due rows for this process; a row another process holds is left alone."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel.in_(channels), _due(now))
+        .order_by(OutboxMessage.id)
+        .limit(BATCH)
+    ).all()
+    claimed: list[Claimed] = []
+    busy: set[tuple[str, str]] = set()
+    for row in rows:
+        target = (row.channel, row.recipient)
+        # One send at a time per chat: the search for a cut-off send relies on it.
+        in_flight = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.channel == row.channel,
+                OutboxMessage.recipient == row.recipient,
+                OutboxMessage.status == "sending",
+                OutboxMessage.claimed_until >= now,
+                OutboxMessage.id != row.id,
+            )
+        )
+        if target in busy or in_flight:
+            continue
+        recovered = row.status == "sending"
+        previous = row.previous_message_id
+        if not recovered and row.channel == "telegram":
+            previous = _last_known_message_id(session, row.recipient)
+            if seen is not None:
+                previous = seen.floor(row.recipient, previous)
+        result = session.connection().execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, _due(now))
+            .values(
+                status="sending",
+                claimed_until=now + lease,
+                attempts=OutboxMessage.attempts + 1,
+                previous_message_id=previous,
+            )
+        )
+        if result.rowcount != 1:
+            continue  # another gateway was faster
+        busy.add(target)
+        claimed.append(
+            Claimed(
+                id=row.id,
+                channel=row.channel,
+                recipient=row.recipient,
+                payload=dict(row.payload),
+                attempts=row.attempts + 1,
+                handover_id=row.handover_id,
+                recovered=recovered,
+                previous_message_id=previous,
+            )
+        )
+    return claimed
+
+
+def still_allowed(session: Session, row: Claimed) -> bool:
+    """A summary goes out only while the handover is open, with that recruiter, and shared."""
+    if row.payload.get("kind") != "handover_summary":
+        return True
+    handover = session.get(Handover, row.handover_id) if row.handover_id else None
+    if handover is None or handover.status not in OPEN_HANDOVER_STATUSES:
+        return False
+    if handover.recruiter_id != row.payload.get("recruiter_id"):
+        return False
+    return has_consent(
+        session=session, job_seeker=handover.job_seeker, purpose="share_with_recruiter"
+    )
+
+
+class OutboxWorker:
+    """Sends due outbox rows; woken when new rows are queued, else polling."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Callable[[], Engine],
+        telegram_bot: Callable[[], Awaitable[Bot | None]] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        seen: MessageIds | None = None,
+    ) -> None:
+        self.settings = settings
+        self.seen = seen or MessageIds()
+        self._engine = engine
+        self._telegram_bot = telegram_bot
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The channels this gateway can push to."""
+        channels = []
+        if self._telegram_bot is not None:
+            channels.append("telegram")
+        if self.settings.email_enabled:
+            channels.append("email")
+        return tuple(channels)
+
+    def start(self) -> None:
+        """Run in the background until stop()."""
+        self._task = asyncio.create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        """Stop after the current send."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def wake(self) -> None:
+        """Look at the outbox now: something was queued."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.drain()
+            except Exception as error:  # the worker must outlive a database outage
+                logger.error("The outbox could not be read: %s; retrying", type(error).__name__)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Send every due row; the number handled."""
+        channels = self.channels
+        if not channels:
+            return 0
+        handled = 0
+        while True:
+            now = self._clock()
+            lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+            rows = await self._in_session(
+                partial(claim, now=now, lease=lease, channels=channels, seen=self.seen)
+            )
+            if not rows:
+                return handled
+            for row in rows:
+                await self._deliver(row)
+                handled += 1
+
+    async def _in_session(self, work: Callable[[Session], Any]) -> Any:
+        def run() -> Any:
+            with session_scope(self._engine()) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    async def _deliver(self, row: Claimed) -> None:
+        if not await self._in_session(lambda session: still_allowed(session, row)):
+            await self._finish(row, "cancelled", None)
+            logger.info("Outbox #%s cancelled: the handover is no longer shared", row.id)
+            return
+        try:
+            if row.channel == "telegram":
+                provider_id = await self._send_telegram(row)
+            else:
+                await asyncio.to_thread(
+                    send_email, self.settings, email_message(self.settings, row)
+                )
+                provider_id = None
+        except PermanentError as error:
+            await self._finish(row, "failed", str(error))
+            self._alert(row, str(error))
+            return
+        except Ambiguous as error:
+            await self._retry(row, str(error), None, keep_sending=True)
+            return
+        except RetryLater as error:
+            await self._retry(row, str(error), error.delay)
+            return
+        await self._finish(row, "sent", provider_id)
+
+    async def _send_telegram(self, row: Claimed) -> str | None:
+        bot = await self._telegram_bot() if self._telegram_bot is not None else None
+        if bot is None:
+            raise RetryLater("Telegram is not connected yet", delay=5.0)
+        if not row.recipient.lstrip("-").isdigit():
+            raise PermanentError("not a Telegram chat id")
+        chat_id = int(row.recipient)
+        markup = keyboard(row.payload)
+        try:
+            if row.recovered and markup is not None:
+                found = await self._find_cut_off_send(bot, chat_id, row, markup)
+                if found is not None:
+                    logger.info("Outbox #%s had reached Telegram before a restart", row.id)
+                    return str(found)
+            message = await bot.send_message(
+                chat_id,
+                row.payload["text"],
+                parse_mode=row.payload.get("parse_mode"),
+                reply_markup=markup,
+            )
+        except Forbidden as error:
+            raise PermanentError("the bot was blocked or removed from the chat") from error
+        except BadRequest as error:
+            raise PermanentError(f"Telegram refused: {error.message}") from error
+        except RetryAfter as error:
+            delay = error.retry_after
+            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+            raise RetryLater("Telegram asked to slow down", delay=seconds) from error
+        except TimedOut as error:
+            # The request may have arrived: look for it before sending again.
+            raise Ambiguous("Telegram timed out") from error
+        except NetworkError as error:
+            raise RetryLater(f"Telegram unreachable ({type(error).__name__})") from error
+        self.seen.note(message.message_id)
+        return str(message.message_id)
+
+    async def _find_cut_off_send(
+        self, bot: Bot, chat_id: int, row: Claimed, markup: InlineKeyboardMarkup
+    ) -> int | None:
+        """The id of this row's message if an earlier, cut-off attempt delivered it."""
+        start = (row.previous_message_id or 0) + 1
+        for message_id in range(start, start + self.settings.outbox_probe_limit):
+            try:
+                await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
+            except BadRequest as error:
+                if NOT_MODIFIED in error.message.lower():
+                    return message_id
+                continue  # not in this chat, or not ours
+            # Edited without complaint: a message of ours no send recorded, so this one.
+            return message_id
+        return None
+
+    async def _finish(self, row: Claimed, status: str, detail: str | None) -> None:
+        now = self._clock()
+
+        def work(session: Session) -> None:
+            stored = session.get(OutboxMessage, row.id)
+            if stored is None:  # the person was deleted meanwhile
+                return
+            stored.status = status
+            stored.claimed_until = None
+            if status == "sent":
+                stored.sent_at = now
+                stored.provider_message_id = detail
+                stored.last_error = None
+                if row.payload.get("kind") == "handover_summary" and row.handover_id:
+                    mark_delivered(session, row.handover_id, now)
+            else:
+                stored.last_error = detail
+
+        await self._in_session(work)
+        if status == "sent":
+            logger.info("Outbox #%s sent (%s, %s)", row.id, row.payload.get("kind"), row.channel)
+
+    async def _retry(
+        self, row: Claimed, reason: str, delay: float | None, *, keep_sending: bool = False
+    ) -> None:
+        if row.attempts >= self.settings.outbox_max_attempts:
+            await self._finish(row, "failed", reason)
+            self._alert(row, reason)
+            return
+        backoff = timedelta(seconds=self.settings.outbox_retry_seconds * 2 ** (row.attempts - 1))
+        wait = timedelta(seconds=delay) if delay is not None else min(backoff, MAX_BACKOFF)
+        now = self._clock()
+
+        def work(session: Session) -> None:
+            stored = session.get(OutboxMessage, row.id)
+            if stored is None:
+                return
+            stored.last_error = reason
+            if keep_sending:
+                # Stays `sending` until the wait is over, then is looked for before a resend.
+                stored.claimed_until = now + wait
+            else:
+                stored.status = "pending"
+                stored.claimed_until = None
+                stored.next_attempt_at = now + wait
+
+        await self._in_session(work)
+        logger.warning(
+            "Outbox #%s (%s, %s): attempt %s failed (%s); next in %.0f s",
+            row.id,
+            row.payload.get("kind"),
+            row.channel,
+            row.attempts,
+            reason,
+            wait.total_seconds(),
+        )
+
+    @staticmethod
+    def _alert(row: Claimed, reason: str) -> None:
+        logger.error(
+            "ALERT: outbox #%s (%s to %s, handover %s) was not delivered after %s attempt(s): %s",
+            row.id,
+            row.payload.get("kind"),
+            row.channel,
+            row.handover_id,
+            row.attempts,
+            reason,
+        )
+
+
+def take_inbox(session: Session, *, channel: str, recipient: str, now: datetime) -> list[str]:
+    """Messages waiting for a person on a channel that cannot be pushed to (the web chat):
+    handed over with their next reply, oldest first."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.status == "pending",
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    for row in rows:
+        row.status = "sent"
+        row.sent_at = now
+    return [str(row.payload.get("text") or "") for row in rows if row.payload.get("text")]

@@ -1,0 +1,231 @@
+"""A recruiter's Telegram chat with the bot: the buttons under a summary, and their messages.
+
+A chat registered for a recruiter (`werkmaatje recruiters add --telegram-chat-id`) is not a
+job seeker's conversation: its messages never go to Rasa. Everything the bot writes there
+goes through the outbox, so every message id in that chat is known (bot/outbox.py relies on
+it to find a send that a crash cut off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+from telegram import Update
+
+from bot.outbox import keyboard
+from bot.settings import Settings
+from store.db import session_scope
+from store.handovers import (
+    STATUS_NAMES,
+    HandoverError,
+    apply_action,
+    buttons,
+    mark_delivered,
+)
+from store.models import Handover, OutboxMessage, Recruiter, utcnow
+from store.summary import recruiter_language
+
+logger = logging.getLogger(__name__)
+
+TEXTS = {
+    "nl": {
+        "done": "Status: {status}",
+        "not_yours": "Deze overdracht is niet (meer) van jou.",
+        "closed": "Deze overdracht is al afgesloten.",
+        "not_now": "Dat kan niet bij de huidige status.",
+        "unavailable": "Even niet gelukt; probeer het zo opnieuw.",
+        "hello": "Hoi {name}! Hier komen de overdrachten van Werkmaatje binnen. Gebruik de "
+        "knoppen onder een overdracht. Al je overdrachten staan ook op {url} (vraag je "
+        "beheerder om je inloglink).",
+    },
+    "en": {
+        "done": "Status: {status}",
+        "not_yours": "This handover is not (or no longer) yours.",
+        "closed": "This handover is already closed.",
+        "not_now": "That is not possible in its current status.",
+        "unavailable": "That didn't work just now; please try again shortly.",
+        "hello": "Hi {name}! Werkmaatje's handovers arrive here. Use the buttons under a "
+        "handover. All your handovers are also on {url} (ask your admin for your login link).",
+    },
+}
+_CACHE_SECONDS = 30.0
+
+
+def parse_button(data: str) -> tuple[str, int] | None:
+    """The action and handover id of a recruiter button (`ho:accept:12`)."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != "ho" or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+def record_delivery(
+    session: Session, *, handover_id: int, chat_id: str, message_id: int, now: datetime
+) -> None:
+    """A button was pressed under a summary whose send was never recorded: it arrived."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.handover_id == handover_id,
+            OutboxMessage.channel == "telegram",
+            OutboxMessage.recipient == chat_id,
+            OutboxMessage.status == "sending",
+        )
+        .values(
+            status="sent", sent_at=now, provider_message_id=str(message_id), claimed_until=None
+        )
+    )
+    mark_delivered(session, handover_id, now)
+
+
+class RecruiterChat:
+    """Handles what recruiters do in Telegram; wakes the outbox for what it queues."""
+
+    def __init__(
+        self, settings: Settings, engine: Callable[[], Engine], wake: Callable[[], None]
+    ) -> None:
+        self.settings = settings
+        self._engine = engine
+        self._wake = wake
+        self._chats: frozenset[str] = frozenset()
+        self._read_at = 0.0
+
+    async def _in_session(self, work: Callable[[Session], Any]) -> Any:
+        def run() -> Any:
+            with session_scope(self._engine()) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+    async def is_recruiter_chat(self, chat_id: int) -> bool:
+        """Whether a chat belongs to a recruiter (cached briefly: asked for every message)."""
+        if time.monotonic() - self._read_at > _CACHE_SECONDS:
+            try:
+                chats = await self._in_session(
+                    lambda session: session.scalars(
+                        select(Recruiter.telegram_chat_id).where(
+                            Recruiter.telegram_chat_id.is_not(None)
+                        )
+                    ).all()
+                )
+            except Exception as error:  # a database outage must not stop the chat
+                logger.warning("Recruiter chats unknown: %s", type(error).__name__)
+                return str(chat_id) in self._chats
+            self._chats = frozenset(str(chat) for chat in chats)
+            self._read_at = time.monotonic()
+        return str(chat_id) in self._chats
+
+    async def on_text(self, chat_id: int) -> None:
+        """A recruiter wrote to the bot: say where the handovers are (through the outbox)."""
+
+        def queue(session: Session) -> None:
+            recruiter = session.scalars(
+                select(Recruiter).where(Recruiter.telegram_chat_id == str(chat_id))
+            ).first()
+            if recruiter is None:
+                return
+            language = recruiter_language(recruiter.languages)
+            url = self.settings.public_base_url.rstrip("/") + "/recruiter"
+            session.add(
+                OutboxMessage(
+                    idempotency_key=f"recruiter:{recruiter.id}:hello:{uuid4().hex}",
+                    channel="telegram",
+                    recipient=str(chat_id),
+                    payload={
+                        "kind": "recruiter_hello",
+                        "text": TEXTS[language]["hello"].format(
+                            name=recruiter.name.split()[0], url=url
+                        ),
+                    },
+                )
+            )
+
+        await self._in_session(queue)
+        self._wake()
+
+    async def on_button(self, update: Update) -> None:
+        """A recruiter pressed a button under a summary: change the status, say so."""
+        query = update.callback_query
+        chat = update.effective_chat
+        if query is None or chat is None:
+            return
+        parsed = parse_button(query.data or "")
+        if parsed is None:
+            await query.answer()
+            return
+        action, handover_id = parsed
+        message = query.message
+        message_id = message.message_id if message is not None else None
+        now = utcnow()
+
+        def work(session: Session) -> tuple[str, str, list[tuple[str, str]]]:
+            recruiter = session.scalars(
+                select(Recruiter).where(Recruiter.telegram_chat_id == str(chat.id))
+            ).first()
+            language = recruiter_language(recruiter.languages if recruiter else None)
+            if recruiter is None:
+                return language, "not_yours", []
+            if message_id is not None:
+                record_delivery(
+                    session,
+                    handover_id=handover_id,
+                    chat_id=str(chat.id),
+                    message_id=message_id,
+                    now=now,
+                )
+            try:
+                handover = apply_action(
+                    session,
+                    handover_id=handover_id,
+                    recruiter_id=recruiter.id,
+                    action=action,
+                    now=now,
+                    contact_days=self.settings.handover_contact_working_days,
+                )
+            except HandoverError as error:
+                current = session.get(Handover, handover_id)
+                left = (
+                    buttons(current.status, language, handover_id)
+                    if current is not None and current.recruiter_id == recruiter.id
+                    else []
+                )
+                return language, str(error), left
+            status = STATUS_NAMES[language][handover.status]
+            return (
+                language,
+                "done:" + status,
+                buttons(handover.status, language, handover_id)
+                if handover.recruiter_id == recruiter.id
+                else [],
+            )
+
+        try:
+            language, outcome, left = await self._in_session(work)
+        except Exception as error:
+            logger.error("A recruiter button failed: %s", type(error).__name__)
+            await query.answer(TEXTS["nl"]["unavailable"], show_alert=True)
+            return
+        self._wake()
+        texts = TEXTS[language]
+        if outcome.startswith("done:"):
+            answer = texts["done"].format(status=outcome.removeprefix("done:"))
+        else:
+            answer = texts.get(outcome, texts["not_now"])
+        logger.info("Recruiter button %s on handover %s: %s", action, handover_id, outcome)
+        await query.answer(answer)
+        if message is not None:
+            # The buttons left fit the new status; editing keeps the message id, so every
+            # message id in the chat stays known.
+            markup = keyboard({"buttons": left})
+            try:
+                await query.edit_message_reply_markup(reply_markup=markup)
+            except Exception as error:
+                logger.info("Updating the buttons failed: %s", type(error).__name__)

@@ -1,0 +1,253 @@
+"""The handover summary a recruiter receives: one template, rendered for Telegram and e-mail.
+
+The summary holds what the person can and wants, never a diagnosis: every free-text value
+that mentions health is left out (a list item) or has the health words removed (a sentence).
+Support needs appear only when the person said yes to sharing them, for this handover.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from actions.health import REDACTED, mentions_health, redact_health
+
+PATHWAY_NAMES = {
+    "nl": {
+        "regular_job": "gewone baan",
+        "work_experience_place": "werkervaringsplek",
+        "trial_placement": "proefplaatsing",
+        "learn_work_track": "leren en werken",
+        "temp_work": "uitzendwerk",
+        "volunteering": "vrijwilligerswerk",
+    },
+    "en": {
+        "regular_job": "regular job",
+        "work_experience_place": "work-experience place",
+        "trial_placement": "trial placement",
+        "learn_work_track": "learning and working",
+        "temp_work": "temp work",
+        "volunteering": "volunteering",
+    },
+}
+
+LABELS = {
+    "nl": {
+        "title": "Overdracht #{id}: {name}",
+        "intro": "{name} wil graag met je in contact komen via Werkmaatje.",
+        "strengths": "Sterke punten",
+        "development": "Wil nog leren",
+        "work": "Werk",
+        "hours": "Uren per week",
+        "region": "Regio",
+        "travel": "max. {minutes} min reizen",
+        "pathways": "Trajecten",
+        "start": "Kan beginnen",
+        "support": "Wat helpt (gedeeld met toestemming)",
+        "contact": "Contactvoorkeur",
+        "reach": "Bereikbaar",
+        "own_words": "In eigen woorden",
+        "none": "nog niet ingevuld",
+        "telegram": "Telegram",
+        "webchat": "alleen via de webchat van Werkmaatje",
+        "footer": "Laat met de knoppen weten wat je doet; Werkmaatje houdt {name} op de hoogte.",
+        "subject": "Werkmaatje: overdracht #{id} ({name})",
+    },
+    "en": {
+        "title": "Handover #{id}: {name}",
+        "intro": "{name} would like to get in touch with you through Werkmaatje.",
+        "strengths": "Strengths",
+        "development": "Wants to learn",
+        "work": "Work",
+        "hours": "Hours a week",
+        "region": "Region",
+        "travel": "max. {minutes} min travel",
+        "pathways": "Pathways",
+        "start": "Can start",
+        "support": "What helps (shared with consent)",
+        "contact": "Contact preference",
+        "reach": "Reachable",
+        "own_words": "In their own words",
+        "none": "not filled in yet",
+        "telegram": "Telegram",
+        "webchat": "only through the Werkmaatje web chat",
+        "footer": "Use the buttons to say what you do; Werkmaatje keeps {name} informed.",
+        "subject": "Werkmaatje: handover #{id} ({name})",
+    },
+}
+
+_PHONE = re.compile(r"(?<!\w)(?:\+31|0031|0)[\s-]?(?:\d[\s-]?){8,9}\d?(?!\w)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A value shown as a link where the medium has them (a Telegram mention, a mailto)."""
+
+    text: str
+    href: str
+
+
+Value = str | Link
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The rendered-neutral summary: a title, labelled lines and a footer."""
+
+    handover_id: int
+    language: str
+    name: str
+    lines: tuple[tuple[str, tuple[Value, ...]], ...]
+
+    @property
+    def subject(self) -> str:
+        """The e-mail subject."""
+        return LABELS[self.language]["subject"].format(id=self.handover_id, name=self.name)
+
+    def _parts(self) -> tuple[str, str, str]:
+        words = LABELS[self.language]
+        return (
+            words["title"].format(id=self.handover_id, name=self.name),
+            words["intro"].format(name=self.name),
+            words["footer"].format(name=self.name),
+        )
+
+    def plain_text(self) -> str:
+        """Plain text: the stored summary and the e-mail's text part."""
+        title, intro, footer = self._parts()
+        body = [f"{label}: {', '.join(_plain(v) for v in values)}" for label, values in self.lines]
+        return "\n".join([title, "", intro, "", *body, "", footer])
+
+    def telegram_html(self) -> str:
+        """Telegram's HTML parse mode: only <b> and the tg:// mention link, the rest escaped.
+
+        Telegram links phone numbers and e-mail addresses in a message by itself, and takes
+        only web and tg:// addresses as link targets: tel: and mailto: stay plain text.
+        """
+        title, intro, footer = self._parts()
+        body = [
+            f"<b>{_esc(label)}:</b> {', '.join(_telegram(v) for v in values)}"
+            for label, values in self.lines
+        ]
+        return "\n".join([f"<b>{_esc(title)}</b>", "", _esc(intro), "", *body, "", _esc(footer)])
+
+    def email_html(self) -> str:
+        """The e-mail's HTML part."""
+        title, intro, footer = self._parts()
+        rows = "".join(
+            f"<tr><th align='left' valign='top'>{_esc(label)}</th>"
+            f"<td>{', '.join(_html(v) for v in values)}</td></tr>"
+            for label, values in self.lines
+        )
+        return (
+            f"<!doctype html><html lang='{self.language}'><body>"
+            f"<h2>{_esc(title)}</h2><p>{_esc(intro)}</p>"
+            f"<table cellpadding='4'>{rows}</table><p>{_esc(footer)}</p></body></html>"
+        )
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _plain(value: Value) -> str:
+    if isinstance(value, Link):
+        return value.text if value.href.startswith("tg:") else f"{value.text} <{value.href}>"
+    return value
+
+
+def _telegram(value: Value) -> str:
+    if isinstance(value, Link) and not value.href.startswith("tg:"):
+        return _esc(value.text)
+    return _html(value)
+
+
+def _html(value: Value) -> str:
+    if isinstance(value, Link):
+        return f'<a href="{_esc(value.href)}">{_esc(value.text)}</a>'
+    return _esc(value)
+
+
+def _items(values: list[str]) -> list[str]:
+    """List items without any that mention health."""
+    return [value for value in values if value and not mentions_health(value)]
+
+
+def _text(value: str | None) -> str | None:
+    """A sentence with health words removed; None when nothing is left to say."""
+    if not value:
+        return None
+    cleaned = redact_health(value).strip() if mentions_health(value) else value.strip()
+    # Only the marker left: the whole field was about health, so it says nothing here.
+    if not cleaned.replace(REDACTED, "").strip(" \t,.;:!?-'\"()"):
+        return None
+    return cleaned
+
+
+def recruiter_language(languages: list[str] | None) -> str:
+    """Dutch when the recruiter reads it, else their first language."""
+    return "nl" if not languages or "nl" in languages else languages[0]
+
+
+def reach(identities: list[tuple[str, str]], contact: str | None, language: str) -> list[Value]:
+    """How the recruiter can reach the person: a phone number or e-mail address they gave, and
+    their Telegram chat (a mention link opens it)."""
+    words = LABELS[language]
+    found: list[Value] = []
+    if contact:
+        found += [
+            Link(m.group().strip(), "tel:" + re.sub(r"[\s-]", "", m.group()))
+            for m in _PHONE.finditer(contact)
+        ]
+        found += [Link(m.group(), "mailto:" + m.group()) for m in _EMAIL.finditer(contact)]
+    for channel, user_id in identities:
+        if channel == "telegram" and user_id.lstrip("-").isdigit():
+            found.append(Link(words["telegram"], f"tg://user?id={user_id}"))
+    return found or [words["webchat"]]
+
+
+def build_summary(
+    *,
+    handover_id: int,
+    language: str,
+    profile: dict[str, Any],
+    identities: list[tuple[str, str]],
+    share_support_needs: bool,
+    own_words: str | None,
+) -> Summary:
+    """The summary of one handover from the person's profile (store.export.profile_dict)."""
+    words = LABELS[language]
+    name = _text(profile.get("name")) or ("de kandidaat" if language == "nl" else "the candidate")
+    lines: list[tuple[str, tuple[Value, ...]]] = []
+
+    def add(label: str, values: list[Value]) -> None:
+        lines.append((words[label], tuple(values) if values else (words["none"],)))
+
+    add("strengths", list(_items(profile["talents"])))
+    add("development", list(_items(profile["development_points"])))
+    add("work", list(_items(profile["roles"] + profile["sectors"])))
+    low, high = profile["hours_min"], profile["hours_max"]
+    hours = None if low is None else (f"{low}" if low == high or high is None else f"{low}-{high}")
+    add("hours", [hours] if hours else [])
+    place = _text(profile["place"])
+    region: list[Value] = []
+    if place:
+        region.append(place)
+    if profile["max_travel_minutes"]:
+        region.append(words["travel"].format(minutes=profile["max_travel_minutes"]))
+    add("region", region)
+    add("pathways", [PATHWAY_NAMES[language].get(p, p) for p in profile["pathways"]])
+    start = _text(profile["start"])
+    add("start", [start] if start else [])
+    if share_support_needs:
+        add("support", list(_items(profile["support_needs"])))
+    contact = _text(profile["contact_preference"])
+    add("contact", [contact] if contact else [])
+    lines.append((words["reach"], tuple(reach(identities, contact, language))))
+    quote = _text(own_words)
+    if quote:
+        lines.append((words["own_words"], (f"“{quote}”",)))
+    return Summary(handover_id=handover_id, language=language, name=name, lines=tuple(lines))

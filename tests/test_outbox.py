@@ -1,0 +1,346 @@
+"""The outbox worker: summaries to Telegram and e-mail exactly once, retries, alerts, recovery."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from telegram import Bot
+
+from bot.outbox import OutboxWorker, keyboard, take_inbox
+from bot.settings import Settings
+from store.db import create_schema, session_scope
+from store.handovers import request_handover, tell_person
+from store.models import Handover, OutboxMessage, Profile, as_utc
+from store.profiles import record_consent, save_profile
+from store.recruiters import add_recruiter
+from tests.conftest import own_database
+from tests.fake_telegram import FakeBotApi
+from tests.smtp_server import SmtpServer
+from tests.stack import make_settings
+
+# A chat of its own for each test: the fake Bot API server lives for the whole session.
+_CHATS = itertools.count(5550001)
+RECRUITER_EMAIL = "anna@werkbrug.example"
+START = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move on by `seconds`."""
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class World:
+    """One fresh database with a person, a recruiter and a routed handover."""
+
+    engine: Engine
+    handover_id: int
+    settings: Settings
+    fake: FakeBotApi
+    smtp: SmtpServer
+    clock: Clock
+    bot: Bot
+    chat: int
+
+    def worker(self, **overrides: object) -> OutboxWorker:
+        """A worker on this world's database, Telegram and SMTP server."""
+        settings = self.settings.model_copy(update=overrides)
+
+        async def get_bot() -> Bot:
+            return self.bot
+
+        return OutboxWorker(settings, lambda: self.engine, get_bot, clock=self.clock)
+
+    def rows(self) -> list[OutboxMessage]:
+        """Every outbox row, oldest first."""
+        with session_scope(self.engine) as session:
+            return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+
+    def handover(self) -> Handover:
+        """The handover as stored."""
+        with session_scope(self.engine) as session:
+            found = session.get(Handover, self.handover_id)
+            assert found is not None
+            return found
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A new, migrated database for each test: counts are exact."""
+    with own_database(request.param, tmp_path) as engine:
+        create_schema(engine)
+        yield engine
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def world(
+    fresh_engine: Engine, fake_telegram: FakeBotApi, smtp: SmtpServer
+) -> AsyncIterator[World]:
+    """Noor (Zwolle, zorg) asked for a recruiter; Anna covers Zwolle on Telegram and e-mail."""
+    fake_telegram.reset()
+    chat = next(_CHATS)
+    with session_scope(fresh_engine) as session:
+        add_recruiter(
+            session,
+            name="Anna de Vries",
+            organisation="Werkbrug",
+            regions=["Zwolle"],
+            sectors=["zorg"],
+            telegram_chat_id=str(chat),
+            email=RECRUITER_EMAIL,
+        )
+        seeker = save_profile(
+            session=session,
+            channel="telegram",
+            channel_user_id="777001",
+            language="nl",
+            values={
+                "name": "Noor",
+                "talent": ["goed met mensen"],
+                "sector": ["zorg"],
+                "place": "Zwolle",
+                "contact_preference": "bel me: 06-12345678",
+            },
+        )
+        profile = session.get(Profile, seeker.id)
+        assert profile is not None
+        profile.completed_at = START
+        record_consent(
+            session=session, job_seeker=seeker, purpose="share_with_recruiter", given=True
+        )
+        handover_id = request_handover(
+            session, seeker=seeker, share_support_needs=False, now=START
+        ).handover.id
+    settings = make_settings(
+        database_url=str(fresh_engine.url),
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_security="none",
+        outbox_retry_seconds=10.0,
+        outbox_max_attempts=3,
+        outbox_lease_seconds=60.0,
+    )
+    async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
+        yield World(
+            engine=fresh_engine,
+            handover_id=handover_id,
+            settings=settings,
+            fake=fake_telegram,
+            smtp=smtp,
+            clock=Clock(START),
+            bot=bot,
+            chat=chat,
+        )
+
+
+async def test_the_summary_reaches_telegram_and_email_once(world: World) -> None:
+    worker = world.worker()
+
+    assert await worker.drain() == 2
+    assert await worker.drain() == 0
+
+    [telegram] = world.fake.sent_messages(world.chat)
+    assert telegram.params["parse_mode"] == "HTML"
+    assert "Overdracht #" in telegram.params["text"] and "Noor" in telegram.params["text"]
+    titles = [row[0]["text"] for row in telegram.params["reply_markup"]["inline_keyboard"]]
+    assert titles == ["Ik pak dit op", "Contact gehad", "Geplaatst", "Past niet"]
+    [mail] = world.smtp.messages_to(RECRUITER_EMAIL)
+    assert mail["Message-ID"] == f"<handover-{world.handover_id}-1@werkmaatje>"
+    assert mail["Subject"] == f"Werkmaatje: overdracht #{world.handover_id} (Noor)"
+    plain = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert plain is not None and html is not None
+    assert "Sterke punten: goed met mensen" in plain.get_content()
+    assert "06-12345678" in plain.get_content() and "tel:0612345678" in html.get_content()
+    # The same summary in both: the stored plain text is the e-mail's text part.
+    assert plain.get_content().replace("\r\n", "\n").strip() == world.handover().summary.strip()
+    handover = world.handover()
+    assert handover.status == "delivered" and handover.delivered_at is not None
+    assert as_utc(handover.delivered_at) == START
+    assert [(row.status, row.attempts) for row in world.rows()] == [("sent", 1), ("sent", 1)]
+    assert world.rows()[0].provider_message_id == str(telegram.result["message_id"])
+
+
+async def test_a_mail_server_that_is_down_is_retried_with_backoff_then_alerted(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.smtp.refuse_with = "451 Try again later"
+    worker = world.worker()
+
+    await worker.drain()
+    mail = next(row for row in world.rows() if row.channel == "email")
+    assert (mail.status, mail.attempts, mail.last_error) == ("pending", 1, "SMTP 451")
+    assert as_utc(mail.next_attempt_at) == START + timedelta(seconds=10)
+    assert await worker.drain() == 0  # not due yet
+
+    world.clock.advance(10)
+    await worker.drain()
+    mail = next(row for row in world.rows() if row.channel == "email")
+    assert (mail.status, mail.attempts) == ("pending", 2)
+    assert as_utc(mail.next_attempt_at) == world.clock.now + timedelta(seconds=20)
+
+    world.clock.advance(20)
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        await worker.drain()
+    mail = next(row for row in world.rows() if row.channel == "email")
+    assert (mail.status, mail.attempts) == ("failed", 3)
+    assert any("ALERT" in record.getMessage() for record in caplog.records)
+    assert world.smtp.messages_to(RECRUITER_EMAIL) == []
+
+
+async def test_mail_comes_through_once_the_server_is_back(world: World) -> None:
+    world.smtp.refuse_with = "421 Service not available"
+    worker = world.worker()
+    await worker.drain()
+    world.smtp.refuse_with = None
+    world.clock.advance(10)
+
+    await worker.drain()
+
+    assert len(world.smtp.messages_to(RECRUITER_EMAIL)) == 1
+    assert {row.status for row in world.rows()} == {"sent"}
+
+
+async def test_a_blocked_bot_fails_at_once_with_an_alert(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world.fake.fail_next(
+        "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
+    )
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        await world.worker().drain()
+
+    telegram = next(row for row in world.rows() if row.channel == "telegram")
+    assert (telegram.status, telegram.attempts) == ("failed", 1)
+    assert any("ALERT" in record.getMessage() for record in caplog.records)
+
+
+async def test_telegram_asking_to_slow_down_is_honoured(world: World) -> None:
+    world.fake.fail_next(
+        "sendMessage", status=429, description="Too Many Requests: retry after 7", retry_after=7
+    )
+    worker = world.worker()
+    await worker.drain()
+    telegram = next(row for row in world.rows() if row.channel == "telegram")
+    assert telegram.status == "pending"
+    assert as_utc(telegram.next_attempt_at) == START + timedelta(seconds=7)
+
+    world.clock.advance(7)
+    await worker.drain()
+
+    assert len(world.fake.sent_messages(world.chat)) == 1
+
+
+async def test_a_send_cut_off_after_delivery_is_found_not_repeated(world: World) -> None:
+    # An earlier attempt delivered the summary and the process died before recording it:
+    # the row is still `sending`, its lease ran out.
+    row = next(row for row in world.rows() if row.channel == "telegram")
+    await world.bot.send_message(
+        world.chat,
+        row.payload["text"],
+        parse_mode="HTML",
+        reply_markup=keyboard(row.payload),
+    )
+    delivered = world.fake.sent_messages(world.chat)[-1].result["message_id"]
+    with session_scope(world.engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.status, stored.attempts = "sending", 1
+        stored.claimed_until = START - timedelta(seconds=1)
+        # As the gateway records it: the newest message id it knew just before the send.
+        stored.previous_message_id = delivered - 1
+
+    await world.worker().drain()
+
+    assert len(world.fake.sent_messages(world.chat)) == 1
+    recovered = next(row for row in world.rows() if row.channel == "telegram")
+    assert (recovered.status, recovered.provider_message_id) == ("sent", str(delivered))
+    assert world.handover().status == "delivered"
+    # The message the recruiter sees was not changed by looking for it.
+    message = world.fake.message(world.chat, delivered)
+    assert message is not None and "edit_date" not in message
+
+
+async def test_a_send_cut_off_before_delivery_is_sent_once(world: World) -> None:
+    row = next(row for row in world.rows() if row.channel == "telegram")
+    # Another chat's message between: the search must skip ids that are not this chat's.
+    await world.bot.send_message(999, "iets anders")
+    with session_scope(world.engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None
+        stored.status, stored.attempts = "sending", 1
+        stored.claimed_until = START - timedelta(seconds=1)
+
+    await world.worker().drain()
+
+    assert len(world.fake.sent_messages(world.chat)) == 1
+    assert next(r for r in world.rows() if r.channel == "telegram").status == "sent"
+
+
+async def test_nothing_is_sent_once_the_sharing_consent_is_withdrawn(world: World) -> None:
+    with session_scope(world.engine) as session:
+        handover = session.get(Handover, world.handover_id)
+        assert handover is not None
+        record_consent(
+            session=session,
+            job_seeker=handover.job_seeker,
+            purpose="share_with_recruiter",
+            given=False,
+        )
+
+    await world.worker().drain()
+
+    assert world.fake.sent_messages(world.chat) == []
+    assert world.smtp.messages_to(RECRUITER_EMAIL) == []
+    assert {row.status for row in world.rows()} == {"cancelled"}
+
+
+async def test_two_gateways_draining_together_send_each_message_once(world: World) -> None:
+    import asyncio
+
+    first, second = world.worker(), world.worker()
+
+    await asyncio.gather(first.drain(), second.drain())
+
+    assert len(world.fake.sent_messages(world.chat)) == 1
+    assert len(world.smtp.messages_to(RECRUITER_EMAIL)) == 1
+
+
+async def test_status_messages_for_the_web_chat_wait_for_the_next_reply(world: World) -> None:
+    with session_scope(world.engine) as session:
+        handover = session.get(Handover, world.handover_id)
+        assert handover is not None
+        handover.job_seeker.identities[0].channel = "web"
+        session.flush()
+        tell_person(session, handover, "accept")
+
+    with session_scope(world.engine) as session:
+        texts = take_inbox(session, channel="web", recipient="777001", now=START)
+    with session_scope(world.engine) as session:
+        again = take_inbox(session, channel="web", recipient="777001", now=START)
+
+    assert texts == ["Anna van Werkbrug heeft je profiel gelezen en neemt contact met je op."]
+    assert again == []
