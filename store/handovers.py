@@ -261,7 +261,7 @@ def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) ->
                 "recruiter_id": recruiter.id,
                 "message_id": f"<handover-{handover.id}-{recruiter.id}@werkmaatje>",
                 "subject": summary.subject,
-                "text": summary.plain_text(),
+                "text": summary.plain_text(by_email=True),
                 "html": summary.email_html(),
             },
             handover=handover,

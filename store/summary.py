@@ -53,6 +53,8 @@ LABELS = {
         "telegram": "Telegram",
         "webchat": "alleen via de webchat van Werkmaatje",
         "footer": "Laat met de knoppen weten wat je doet; Werkmaatje houdt {name} op de hoogte.",
+        "footer_email": "Zet op je recruiterpagina van Werkmaatje wat je doet (de inloglink krijg "
+        "je van je beheerder); Werkmaatje houdt {name} op de hoogte.",
         "subject": "Werkmaatje: overdracht #{id} ({name})",
     },
     "en": {
@@ -74,6 +76,8 @@ LABELS = {
         "telegram": "Telegram",
         "webchat": "only through the Werkmaatje web chat",
         "footer": "Use the buttons to say what you do; Werkmaatje keeps {name} informed.",
+        "footer_email": "Say what you do on your Werkmaatje recruiter page (your admin gives you "
+        "the login link); Werkmaatje keeps {name} informed.",
         "subject": "Werkmaatje: handover #{id} ({name})",
     },
 }
@@ -107,17 +111,18 @@ class Summary:
         """The e-mail subject."""
         return LABELS[self.language]["subject"].format(id=self.handover_id, name=self.name)
 
-    def _parts(self) -> tuple[str, str, str]:
+    def _parts(self, *, by_email: bool = False) -> tuple[str, str, str]:
+        # An e-mail has no buttons: it points to the recruiter page instead.
         words = LABELS[self.language]
         return (
             words["title"].format(id=self.handover_id, name=self.name),
             words["intro"].format(name=self.name),
-            words["footer"].format(name=self.name),
+            words["footer_email" if by_email else "footer"].format(name=self.name),
         )
 
-    def plain_text(self) -> str:
-        """Plain text: the stored summary and the e-mail's text part."""
-        title, intro, footer = self._parts()
+    def plain_text(self, *, by_email: bool = False) -> str:
+        """Plain text: the stored summary (shown with buttons) or the e-mail's text part."""
+        title, intro, footer = self._parts(by_email=by_email)
         body = [f"{label}: {', '.join(_plain(v) for v in values)}" for label, values in self.lines]
         return "\n".join([title, "", intro, "", *body, "", footer])
 
@@ -136,7 +141,7 @@ class Summary:
 
     def email_html(self) -> str:
         """The e-mail's HTML part."""
-        title, intro, footer = self._parts()
+        title, intro, footer = self._parts(by_email=True)
         rows = "".join(
             f"<tr><th align='left' valign='top'>{_esc(label)}</th>"
             f"<td>{', '.join(_html(v) for v in values)}</td></tr>"

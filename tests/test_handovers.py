@@ -326,7 +326,7 @@ def test_a_request_goes_to_the_recruiter_for_the_region_and_the_sector(engine: E
             "recruiter_id": recruiter_id,
             "message_id": f"<handover-{handover_id}-{recruiter_id}@werkmaatje>",
             "subject": f"Werkmaatje: overdracht #{handover_id} (Noor)",
-            "text": expected.plain_text(),
+            "text": expected.plain_text(by_email=True),
             "html": expected.email_html(),
         }
         assert all(row.status == "pending" for row in rows)

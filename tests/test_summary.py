@@ -214,7 +214,7 @@ def test_the_email_html_holds_every_section(language: str) -> None:
         f"<h2>{html.escape(words['title'].format(id=7, name='Noor'))}</h2>"
         f"<p>{html.escape(words['intro'].format(name='Noor'))}</p>"
         f"<table cellpadding='4'>{table}</table>"
-        f"<p>{html.escape(words['footer'].format(name='Noor'))}</p></body></html>"
+        f"<p>{html.escape(words['footer_email'].format(name='Noor'))}</p></body></html>"
     )
 
 
