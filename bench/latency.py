@@ -135,8 +135,10 @@ class Sides:
         if message.kind == "button":
             # A press on the gateway's own button: its callback_data, under its last message.
             data = last[-1].payloads[message.button] if last else message.text
+            sent = self.stack.telegram.sent_messages(chat)
+            pressed = sent[-1].result["message_id"] if sent else 1
             update = callback_update(
-                update_id, chat, data, message_id=before, first_name=person.first_name
+                update_id, chat, data, message_id=pressed, first_name=person.first_name
             )
         else:
             update = text_update(update_id, chat, message.text, first_name=person.first_name)
