@@ -341,6 +341,27 @@ def cmd_recruiters_link(args: argparse.Namespace) -> int:
     return _in_database(work)
 
 
+def cmd_nudges_catalogue_check(args: argparse.Namespace) -> int:
+    """Check the catalogue of e-learning modules and encouraging messages (store/nudges.yml
+    unless --file names another): unique ids, Dutch and English texts, https links, known
+    topics, declared placeholders and no health words. Each problem goes to stderr, exit 2."""
+    from store.nudge_catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue
+
+    path = args.file or DEFAULT_CATALOGUE
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) in {path}.", file=sys.stderr)
+        return 2
+    print(
+        f"Catalogue OK: {len(catalogue.modules)} modules, "
+        f"{len(catalogue.encouragements)} encouragements (nl and en)."
+    )
+    return 0
+
+
 def _in_database(work: Callable[[Session], str]) -> int:
     """Run `work` in a transaction on the configured database and print what it says."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -470,7 +491,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     link.add_argument("id", type=int, help="the recruiter's number from `recruiters list`")
     link.set_defaults(func=cmd_recruiters_link)
+    _add_nudges_commands(commands)
     return parser
+
+
+def _add_nudges_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `nudges` command group: encouragement and e-learning nudges."""
+    nudges = commands.add_parser(
+        "nudges",
+        help="encouragement and e-learning nudges",
+        description="Encouraging messages and e-learning suggestions that keep people going.",
+    )
+    nudge_commands = nudges.add_subparsers(dest="nudges_command", required=True, metavar="COMMAND")
+    catalogue = nudge_commands.add_parser(
+        "catalogue",
+        help="the catalogue of modules and messages",
+        description="The catalogue of e-learning modules and encouraging messages.",
+    )
+    catalogue_commands = catalogue.add_subparsers(
+        dest="catalogue_command", required=True, metavar="COMMAND"
+    )
+    check = catalogue_commands.add_parser(
+        "check", help="check the catalogue file", description=cmd_nudges_catalogue_check.__doc__
+    )
+    check.add_argument(
+        "--file",
+        type=Path,
+        metavar="PATH",
+        help="the catalogue file to check (default: store/nudges.yml)",
+    )
+    check.set_defaults(func=cmd_nudges_catalogue_check)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
