@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=60.0, gt=0)
     outbox_probe_limit: int = Field(default=200, ge=0)
 
+    # Nudges: sent by the gateway's scheduler; a nudge missed while the gateway was down goes
+    # out late within the grace window, later than that it is logged as missed.
+    nudges_enabled: bool = True
+    nudge_misfire_grace_minutes: int = Field(default=180, ge=1, le=24 * 60)
+    nudge_sync_seconds: float = Field(default=60.0, gt=0)
+
     # E-mail to recruiters; off while SMTP_HOST is empty.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -271,10 +271,18 @@ class NudgeSettings(Base):
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="nudge_settings")
 
 
+# claimed: a gateway won the right to send it (a row left claimed was cut off mid-send and is
+# never sent again); missed: the gateway was down past the grace window; blocked: Telegram 403.
+NUDGE_STATUSES = ("claimed", "sent", "failed", "blocked", "missed")
+
+
 class NudgeLog(Base):
-    """One nudge sent to a person."""
+    """One nudge due to a person: claimed once per due moment, then sent, failed or missed."""
 
     __tablename__ = "nudge_log"
+    # The claim: of several gateways running the same due nudge, only one insert succeeds.
+    # Rows from before scheduled nudges have no due_at; NULLs never collide.
+    __table_args__ = (UniqueConstraint("job_seeker_id", "due_at", name="uq_nudge_log_due"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_seeker_id: Mapped[int] = mapped_column(
@@ -282,6 +290,10 @@ class NudgeLog(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))  # encouragement | elearning
     module_id: Mapped[str | None] = mapped_column(String(64))
+    encouragement_id: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    detail: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -70,6 +70,14 @@ def own_database(kind: str, folder: Path) -> Iterator[Engine]:
             engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A new, migrated database of each kind for one test, when counts must be exact."""
+    with own_database(request.param, tmp_path) as engine:
+        create_schema(engine)
+        yield engine
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Each test using it runs once on SQLite and once on PostgreSQL."""

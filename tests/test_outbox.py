@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,12 +14,11 @@ from telegram import Bot
 
 from bot.outbox import OutboxWorker, keyboard, take_inbox
 from bot.settings import Settings
-from store.db import create_schema, session_scope
+from store.db import session_scope
 from store.handovers import request_handover, tell_person
 from store.models import Handover, OutboxMessage, Profile, as_utc
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter
-from tests.conftest import own_database
 from tests.fake_telegram import FakeBotApi
 from tests.smtp_server import SmtpServer
 from tests.stack import make_settings
@@ -78,14 +76,6 @@ class World:
             found = session.get(Handover, self.handover_id)
             assert found is not None
             return found
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """A new, migrated database for each test: counts are exact."""
-    with own_database(request.param, tmp_path) as engine:
-        create_schema(engine)
-        yield engine
 
 
 @pytest.fixture
