@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -10,7 +9,7 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
-from store.db import session_scope
+from store.db import in_thread
 from store.profiles import split_sender
 
 T = TypeVar("T")
@@ -81,10 +80,5 @@ async def save_values(tracker: Tracker, values: dict[str, Any]) -> bool:
 
 
 async def in_session(work: Callable[[Session], T]) -> T:
-    """Run `work` with a fresh session in a worker thread; commits on success."""
-
-    def run() -> T:
-        with session_scope() as session:
-            return work(session)
-
-    return await asyncio.to_thread(run)
+    """Run `work` with a fresh session on the configured database, off the event loop."""
+    return await in_thread(None, work)

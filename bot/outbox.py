@@ -28,13 +28,13 @@ from email.utils import formatdate
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, Integer, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.settings import Settings
-from store.db import session_scope
+from store.db import in_thread
 from store.handovers import mark_delivered
 from store.models import OPEN_HANDOVER_STATUSES, Handover, OutboxMessage, utcnow
 from store.profiles import has_consent
@@ -164,15 +164,15 @@ def _due(now: datetime) -> Any:
 
 def _last_known_message_id(session: Session, recipient: str) -> int | None:
     """The newest Telegram message id recorded for a chat."""
-    ids = session.scalars(
-        select(OutboxMessage.provider_message_id).where(
+    # Only Telegram rows carry a provider id, and it is always Telegram's numeric message id.
+    newest = session.scalar(
+        select(func.max(cast(OutboxMessage.provider_message_id, Integer))).where(
             OutboxMessage.channel == "telegram",
             OutboxMessage.recipient == recipient,
             OutboxMessage.provider_message_id.is_not(None),
         )
-    ).all()
-    numbers = [int(value) for value in ids if value and value.isdigit()]
-    return max(numbers) if numbers else None
+    )
+    return int(newest) if newest is not None else None
 
 
 def claim(
@@ -333,11 +333,7 @@ class OutboxWorker:
                 handled += 1
 
     async def _in_session(self, work: Callable[[Session], Any]) -> Any:
-        def run() -> Any:
-            with session_scope(self._engine()) as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        return await in_thread(self._engine(), work)
 
     async def _deliver(self, row: Claimed) -> None:
         if not await self._in_session(lambda session: still_allowed(session, row)):

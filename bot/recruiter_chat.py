@@ -8,7 +8,6 @@ it to find a send that a crash cut off).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -22,12 +21,13 @@ from telegram import Update
 
 from bot.outbox import keyboard
 from bot.settings import Settings
-from store.db import session_scope
+from store.db import in_thread
 from store.handovers import (
     STATUS_NAMES,
     HandoverError,
     apply_action,
     buttons,
+    first_name,
     mark_delivered,
 )
 from store.models import Handover, OutboxMessage, Recruiter, utcnow
@@ -99,11 +99,7 @@ class RecruiterChat:
         self._read_at = 0.0
 
     async def _in_session(self, work: Callable[[Session], Any]) -> Any:
-        def run() -> Any:
-            with session_scope(self._engine()) as session:
-                return work(session)
-
-        return await asyncio.to_thread(run)
+        return await in_thread(self._engine(), work)
 
     async def is_recruiter_chat(self, chat_id: int) -> bool:
         """Whether a chat belongs to a recruiter (cached briefly: asked for every message)."""
@@ -142,7 +138,7 @@ class RecruiterChat:
                     payload={
                         "kind": "recruiter_hello",
                         "text": TEXTS[language]["hello"].format(
-                            name=recruiter.name.split()[0], url=url
+                            name=first_name(recruiter.name), url=url
                         ),
                     },
                 )

@@ -7,7 +7,6 @@ button on a recruiter's behalf.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import html
@@ -26,7 +25,7 @@ from starlette.routing import Route
 
 from bot.launcher import database_engine
 from bot.settings import Settings
-from store.db import session_scope
+from store.db import in_thread
 from store.handovers import (
     RECRUITER_ACTIONS,
     STATUS_NAMES,
@@ -318,12 +317,9 @@ class RecruiterPage:
         self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """Run blocking database work off the event loop, in one transaction."""
-
-        def run() -> T:
-            with session_scope(database_engine(self.settings)) as session:
-                return work(session, *args, **kwargs)
-
-        return await asyncio.to_thread(run)
+        return await in_thread(
+            database_engine(self.settings), lambda session: work(session, *args, **kwargs)
+        )
 
     async def login_view(self, request: Request) -> Response:
         """Swap the link's token for a cookie and drop it from the address bar."""

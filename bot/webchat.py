@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -19,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from bot.conversation import Conversations
 from bot.outbox import take_inbox
 from bot.rasa_client import Reply
-from store.db import session_scope
+from store.db import in_thread
 from store.models import utcnow
 
 logger = logging.getLogger(__name__)
@@ -89,14 +88,11 @@ class WebChat:
         """Waiting status messages for this browser session (empty when none, or on failure)."""
         if self._engine is None:
             return []
-        engine = self._engine
-
-        def take() -> list[str]:
-            with session_scope(engine()) as db:
-                return take_inbox(db, channel="web", recipient=session, now=utcnow())
-
         try:
-            return await asyncio.to_thread(take)
+            return await in_thread(
+                self._engine(),
+                lambda db: take_inbox(db, channel="web", recipient=session, now=utcnow()),
+            )
         except SQLAlchemyError:
             logger.warning("Waiting web chat messages could not be read")
             return []

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite:///var/werkmaatje.db"
 
@@ -68,6 +71,17 @@ def create_schema(engine: Engine | None = None) -> None:
     from store.migrate import upgrade
 
     upgrade(engine or get_engine())
+
+
+async def in_thread(engine: Engine | None, work: Callable[[Session], T]) -> T:
+    """Run blocking `work` with a fresh session in a worker thread, off the event loop; one
+    transaction, committed on success."""
+
+    def run() -> T:
+        with session_scope(engine) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
 
 
 @contextmanager

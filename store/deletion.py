@@ -15,16 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.conversation import delete_conversations
+from store.handovers import notify_recruiter
 from store.jobs import remove_person_jobs, stop_nudges
 from store.models import (
     OPEN_HANDOVER_STATUSES,
     DeletionRecord,
     Handover,
     JobSeeker,
-    OutboxMessage,
     utcnow,
 )
 from store.profiles import find_job_seeker, record_consent
+from store.summary import recruiter_language
 
 DELETION_REASONS = ("request", "retention", "no_consent")
 WITHDRAWN_NOTICE = {
@@ -43,10 +44,6 @@ class Deleted:
     recruiters_told: int
 
 
-def _recruiter_language(languages: list[str] | None) -> str:
-    return "nl" if not languages or "nl" in languages else languages[0]
-
-
 def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
     """Close every open handover and queue a notice without personal details to its recruiter."""
     told = 0
@@ -62,19 +59,15 @@ def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
         recruiter = handover.recruiter
         if recruiter is None:
             continue
-        text = WITHDRAWN_NOTICE[_recruiter_language(recruiter.languages)].format(id=handover.id)
-        targets = [("telegram", recruiter.telegram_chat_id), ("email", recruiter.email)]
-        for channel, recipient in targets:
-            if recipient:
-                session.add(
-                    OutboxMessage(
-                        idempotency_key=f"withdrawn:{handover.id}:{channel}:{uuid4().hex}",
-                        job_seeker_id=None,  # nothing personal: it outlives the person
-                        channel=channel,
-                        recipient=recipient,
-                        payload={"kind": "handover_withdrawn", "text": text},
-                    )
-                )
+        text = WITHDRAWN_NOTICE[recruiter_language(recruiter.languages)].format(id=handover.id)
+        # No handover id: the handover goes with the person, the notice stays.
+        notify_recruiter(
+            session,
+            recruiter,
+            key=f"withdrawn:{handover.id}:{uuid4().hex}",
+            payload={"kind": "handover_withdrawn", "text": text},
+            handover_id=None,
+        )
         told += 1
     session.flush()
     return told

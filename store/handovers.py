@@ -228,6 +228,32 @@ def _queue(
     )
 
 
+def notify_recruiter(
+    session: Session,
+    recruiter: Recruiter,
+    *,
+    key: str,
+    payload: dict[str, Any],
+    handover_id: int | None,
+) -> None:
+    """Queue a notice without personal details to each of a recruiter's channels."""
+    for channel, recipient in (
+        ("telegram", recruiter.telegram_chat_id),
+        ("email", recruiter.email),
+    ):
+        if recipient:
+            session.add(
+                OutboxMessage(
+                    idempotency_key=f"{key}:{channel}",
+                    job_seeker_id=None,  # nothing personal: it may outlive the person
+                    handover_id=handover_id,
+                    channel=channel,
+                    recipient=recipient,
+                    payload=payload,
+                )
+            )
+
+
 def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) -> None:
     """Queue the summary to the recruiter's Telegram chat and/or e-mail address."""
     language = recruiter_language(recruiter.languages)
@@ -452,20 +478,13 @@ def reroute_overdue(
         if previous is not None:
             language = recruiter_language(previous.languages)
             text = RECRUITER_NOTICES[language]["rerouted"].format(id=handover.id)
-            for channel, recipient in (
-                ("telegram", previous.telegram_chat_id),
-                ("email", previous.email),
-            ):
-                if recipient:
-                    _queue(
-                        session,
-                        key=f"handover:{handover.id}:rerouted:{previous.id}:{channel}",
-                        channel=channel,
-                        recipient=recipient,
-                        payload={"kind": "handover_rerouted", "text": text},
-                        handover=handover,
-                        personal=False,
-                    )
+            notify_recruiter(
+                session,
+                previous,
+                key=f"handover:{handover.id}:rerouted:{previous.id}",
+                payload={"kind": "handover_rerouted", "text": text},
+                handover_id=handover.id,
+            )
         tell_person(session, handover, "reassigned", days=contact_days)
         moved += 1
     session.flush()
