@@ -14,7 +14,7 @@ import signal
 import sys
 from types import FrameType
 
-from bench import latency, nlu
+from bench import latency, nlu, nudges
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -23,10 +23,13 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the options and run the benchmarks: gateway latency, then NLU quality."""
+    """Parse the options and run the benchmarks: gateway latency, NLU quality, nudge dispatch."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("latency", "nlu"), help="run one benchmark instead of all"
+        "--only", choices=("latency", "nlu", "nudges"), help="run one benchmark instead of all"
+    )
+    parser.add_argument(
+        "--nudge-people", type=int, default=100_000, help="people due at once (nudges)"
     )
     latency.add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for line in lines:
             print(json.dumps(line, ensure_ascii=False), flush=True)
+    if args.only in (None, "nudges"):
+        code = max(code, nudges.main(["--people", str(args.nudge_people)]))
     return code
 
 

@@ -341,6 +341,32 @@ def cmd_recruiters_link(args: argparse.Namespace) -> int:
     return _in_database(work)
 
 
+def cmd_nudges_status(args: argparse.Namespace) -> int:
+    """Show how the nudges stand: jobs scheduled and due now, nudges queued for sending, and
+    today's (Amsterdam) sent, failed, blocked, missed and cancelled ones."""
+    from store.models import utcnow
+    from store.nudge_dispatch import status_counts
+
+    def work(session: Session) -> str:
+        counts = status_counts(session, utcnow())
+        if args.json:
+            return json.dumps(counts)
+        return "\n".join(
+            [
+                f"scheduled      {counts['scheduled']:>8}  people with a nudge job",
+                f"due            {counts['due']:>8}  jobs due now, not yet run",
+                f"queued         {counts['queued']:>8}  nudges waiting to be sent",
+                f"sent today     {counts['sent_today']:>8}",
+                f"failed today   {counts['failed_today']:>8}",
+                f"blocked today  {counts['blocked_today']:>8}  people who blocked the bot",
+                f"missed today   {counts['missed_today']:>8}  due while the gateway was down",
+                f"cancelled today{counts['cancelled_today']:>8}  stopped or paused before sending",
+            ]
+        )
+
+    return _in_database(work)
+
+
 def cmd_nudges_catalogue_check(args: argparse.Namespace) -> int:
     """Check the catalogue of e-learning modules and encouraging messages (store/nudges.yml
     unless --file names another): unique ids, Dutch and English texts, https links, known
@@ -521,6 +547,12 @@ def _add_nudges_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="the catalogue file to check (default: store/nudges.yml)",
     )
     check.set_defaults(func=cmd_nudges_catalogue_check)
+    status = nudge_commands.add_parser(
+        "status", help="counts of scheduled, due, sent and failed nudges",
+        description=cmd_nudges_status.__doc__,
+    )  # fmt: skip
+    status.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    status.set_defaults(func=cmd_nudges_status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

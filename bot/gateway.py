@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -23,6 +24,8 @@ from bot.data_rights import DataRights
 from bot.handover_jobs import schedule_rerouting
 from bot.launcher import database_engine
 from bot.logs import configure_logging
+from bot.nudge_buttons import NudgeButtons
+from bot.nudges import NudgeScheduler
 from bot.outbox import MessageIds, OutboxWorker
 from bot.rasa_client import RasaClient
 from bot.recruiter_chat import RecruiterChat
@@ -65,14 +68,27 @@ class Gateway:
                 self.conversations,
                 RecruiterChat(settings, lambda: database_engine(settings), self.wake_outbox),
                 seen,
+                NudgeButtons(lambda: database_engine(settings)),
             )
             if settings.telegram_enabled
             else None
         )
+        # Nudges are pushed, so only over Telegram for now.
+        self.nudges = (
+            NudgeScheduler(settings, wake=self._wake_outbox_from_thread)
+            if settings.nudges_enabled and settings.telegram_enabled
+            else None
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake_outbox(self) -> None:
         """Deliver what a turn or a button may have queued, now rather than at the next poll."""
         self.outbox.wake()
+
+    def _wake_outbox_from_thread(self) -> None:
+        # The nudge jobs run in the scheduler's threads; the outbox lives on the event loop.
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.outbox.wake)
 
     async def _telegram_bot(self) -> Bot | None:
         """The bot to send outbox messages with, once Telegram is connected."""
@@ -83,6 +99,7 @@ class Gateway:
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Start and stop the channels with the web server."""
+        self._loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler(timezone=AMSTERDAM)
         if self.settings.retention_enabled:
             schedule_retention(scheduler, self.settings)
@@ -91,9 +108,13 @@ class Gateway:
         if self.telegram is not None:
             await self.telegram.start()
         self.outbox.start()
+        if self.nudges is not None:
+            await self.nudges.start()
         try:
             yield
         finally:
+            if self.nudges is not None:
+                await self.nudges.stop()
             await self.outbox.stop()
             scheduler.shutdown(wait=False)
             if self.telegram is not None:

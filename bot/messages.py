@@ -30,6 +30,20 @@ _TEXTS = {
         "nog eens.",
         "en": "Sorry, I can't fetch your data right now. Please try again in a few minutes.",
     },
+    "nudges_stopped": {
+        "nl": "Goed, ik stuur je geen berichtjes meer. Wil je ze later weer? Zeg dan "
+        "'stuur me weer tips'.",
+        "en": "All right, I won't send you these messages any more. Want them again later? "
+        "Just say 'send me tips again'.",
+    },
+    "nudge_done": {
+        "nl": "Goed gedaan! Ik heb het genoteerd.",
+        "en": "Well done! I've made a note of it.",
+    },
+    "nudge_not_yours": {
+        "nl": "Deze knop hoort niet (meer) bij jou.",
+        "en": "This button isn't (or is no longer) yours.",
+    },
     "nothing_stored": {
         "nl": "Ik heb geen profiel van je opgeslagen, dus er is niets om te sturen. Ons "
         "gesprek zelf wordt binnen een dag gewist.",

@@ -22,7 +22,7 @@ import smtplib
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formatdate
 from functools import partial
@@ -37,6 +37,7 @@ from bot.settings import Settings
 from store.db import in_thread
 from store.handovers import mark_delivered
 from store.models import OPEN_HANDOVER_STATUSES, Handover, OutboxMessage, utcnow
+from store.nudge_dispatch import DEFAULT_RULES, NUDGE_KIND, Rules, finish_nudge, send_check
 from store.profiles import has_consent
 
 logger = logging.getLogger(__name__)
@@ -44,11 +45,20 @@ logger = logging.getLogger(__name__)
 PUSH_CHANNELS = ("telegram", "email")
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 50
+LANES = 6
 NOT_MODIFIED = "message is not modified"
 
 
 class PermanentError(Exception):
     """A delivery that can never succeed (blocked bot, unknown address)."""
+
+
+class Superseded(Exception):
+    """Another worker claimed the row meanwhile; it sends, this one lets go."""
+
+
+class Blocked(PermanentError):
+    """The person blocked the bot (Telegram 403)."""
 
 
 class RetryLater(Exception):
@@ -84,15 +94,34 @@ class MessageIds:
     all its chats, so the newest id seen anywhere, taken just before a send, is a close lower
     bound for that send's id. Supergroups (ids starting -100) count per chat: there only the
     chat's own recorded ids count.
+
+    The same sequence bounds a cut-off send from above: every message this process has sent
+    was made after the sends a killed predecessor cut off. (An update can be older: Telegram
+    delivers again what a killed gateway did not answer.)
     """
 
     def __init__(self) -> None:
         self.newest = 0
+        self.first_sent = 0  # the id of the first message this process sent
+        self.newest_sent = 0
 
-    def note(self, message_id: int | None) -> None:
-        """Remember an id from an update or a send."""
-        if message_id is not None and message_id > self.newest:
-            self.newest = message_id
+    def note(self, message_id: int | None, *, sent: bool = False) -> None:
+        """Remember an id from an update or (`sent`) from one of our sends."""
+        if message_id is None:
+            return
+        self.newest = max(self.newest, message_id)
+        if sent:
+            self.first_sent = self.first_sent or message_id
+            self.newest_sent = max(self.newest_sent, message_id)
+
+    def ceiling(self, start: int) -> int | None:
+        """The highest id a send cut off before `start`'s claim can have in a private chat, when
+        known: below the first send after a restart, else at most the newest send since."""
+        if self.first_sent >= start:  # sent only since the cut-off: a restart
+            return self.first_sent - 1
+        if self.newest_sent >= start:
+            return self.newest_sent
+        return None
 
     def floor(self, chat_id: str, recorded: int | None) -> int | None:
         """Where a cut-off send to `chat_id` can start, from the chat's recorded ids and ours."""
@@ -182,17 +211,39 @@ def claim(
     lease: timedelta,
     channels: tuple[str, ...],
     seen: MessageIds | None = None,
+    most: int = BATCH,
 ) -> list[Claimed]:
-    """Claim due rows for this process; a row another process holds is left alone."""
-    rows = session.scalars(
+    """Claim up to `most` due rows for this process; a row another process holds is left
+    alone."""
+    look_at = min(BATCH, most + 4)  # a few more than wanted, for chats busy elsewhere
+    # Two queries rather than one with OR: each walks the due index in order, so the cost
+    # does not grow with the rows already sent.
+    cut_off = session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.channel.in_(channels), _due(now))
+        .where(
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_until < now,
+            OutboxMessage.channel.in_(channels),
+        )
         .order_by(OutboxMessage.id)
-        .limit(BATCH)
+        .limit(look_at)
     ).all()
+    pending = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel.in_(channels),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(look_at)
+    ).all()
+    rows = [*cut_off, *pending]
     claimed: list[Claimed] = []
     busy: set[tuple[str, str]] = set()
     for row in rows:
+        if len(claimed) >= most:
+            break
         target = (row.channel, row.recipient)
         # One send at a time per chat: the search for a cut-off send relies on it.
         in_flight = session.scalar(
@@ -242,8 +293,34 @@ def claim(
     return claimed
 
 
-def still_allowed(session: Session, row: Claimed) -> bool:
-    """A summary goes out only while the handover is open, with that recruiter, and shared."""
+def renew_lease(session: Session, *, row: Claimed, until: datetime) -> bool:
+    """Extend this worker's claim on a row; False when another worker claimed it since (each
+    claim counts an attempt, so the attempt number tells whose claim it is)."""
+    result = session.connection().execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row.id,
+            OutboxMessage.status == "sending",
+            OutboxMessage.attempts == row.attempts,
+        )
+        .values(claimed_until=until)
+    )
+    return result.rowcount == 1
+
+
+def still_allowed(
+    session: Session, row: Claimed, now: datetime, rules: Rules = DEFAULT_RULES
+) -> bool | datetime:
+    """Whether the row may go out now, or the moment to wait for.
+
+    A summary goes out only while the handover is open, with that recruiter, and shared; a
+    nudge only while the person still wants nudges, and not in the quiet hours.
+    """
+    if row.payload.get("kind") == NUDGE_KIND:
+        decision = send_check(
+            session, nudge_log_id=int(row.payload["nudge_log_id"]), now=now, rules=rules
+        )
+        return decision if isinstance(decision, datetime) else decision == "send"
     if row.payload.get("kind") != "handover_summary":
         return True
     handover = session.get(Handover, row.handover_id) if row.handover_id else None
@@ -274,6 +351,7 @@ class OutboxWorker:
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._rules = Rules(quiet=settings.quiet_hours)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -317,14 +395,25 @@ class OutboxWorker:
     async def drain(self) -> int:
         """Send every due row; the number handled."""
         channels = self.channels
+        if "telegram" in channels and await self._telegram_bot() is None:  # type: ignore[misc]
+            # Not connected yet: leave Telegram's rows alone rather than use up their attempts.
+            channels = tuple(channel for channel in channels if channel != "telegram")
         if not channels:
             return 0
+        # A few lanes side by side, so the database work around one send overlaps the wait for
+        # the next; the bot's rate limiter paces what they send together.
+        counts = await asyncio.gather(*(self._lane(channels) for _ in range(LANES)))
+        return sum(counts)
+
+    async def _lane(self, channels: tuple[str, ...]) -> int:
         handled = 0
         while True:
             now = self._clock()
             lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+            # One row at a time: a gateway killed mid-send leaves at most one row per lane whose
+            # fate must be looked up at Telegram, not a whole batch.
             rows = await self._in_session(
-                partial(claim, now=now, lease=lease, channels=channels, seen=self.seen)
+                partial(claim, now=now, lease=lease, channels=channels, seen=self.seen, most=1)
             )
             if not rows:
                 return handled
@@ -332,13 +421,24 @@ class OutboxWorker:
                 await self._deliver(row)
                 handled += 1
 
+    def _lease_end(self) -> datetime:
+        return self._clock() + timedelta(seconds=self.settings.outbox_lease_seconds)
+
     async def _in_session(self, work: Callable[[Session], Any]) -> Any:
         return await in_thread(self._engine(), work)
 
     async def _deliver(self, row: Claimed) -> None:
-        if not await self._in_session(lambda session: still_allowed(session, row)):
+        now = self._clock()
+        allowed = await self._in_session(
+            lambda session: still_allowed(session, row, now, self._rules)
+        )
+        if isinstance(allowed, datetime):
+            await self._defer(row, allowed)
+            return
+        if not allowed:
             await self._finish(row, "cancelled", None)
-            logger.info("Outbox #%s cancelled: the handover is no longer shared", row.id)
+            logger.info("Outbox #%s (%s) cancelled: no longer wanted", row.id,
+                        row.payload.get("kind"))  # fmt: skip
             return
         try:
             if row.channel == "telegram":
@@ -348,6 +448,17 @@ class OutboxWorker:
                     send_email, self.settings, email_message(self.settings, row)
                 )
                 provider_id = None
+        except Superseded as error:
+            logger.info("%s", error)
+            return
+        except Blocked as error:
+            await self._finish(row, "failed", str(error), blocked=True)
+            if row.payload.get("kind") == NUDGE_KIND:
+                # Not an operational fault: the person chose to block the bot.
+                logger.info("Outbox #%s: the person blocked the bot; nudges stopped", row.id)
+            else:
+                self._alert(row, str(error))
+            return
         except PermanentError as error:
             await self._finish(row, "failed", str(error))
             self._alert(row, str(error))
@@ -356,7 +467,8 @@ class OutboxWorker:
             await self._retry(row, str(error), None, keep_sending=True)
             return
         except RetryLater as error:
-            await self._retry(row, str(error), error.delay)
+            # A row cut off mid-send stays so until it has been looked for at Telegram.
+            await self._retry(row, str(error), error.delay, keep_sending=row.recovered)
             return
         await self._finish(row, "sent", provider_id)
 
@@ -374,6 +486,11 @@ class OutboxWorker:
                 if found is not None:
                     logger.info("Outbox #%s had reached Telegram before a restart", row.id)
                     return str(found)
+                # The look-up took time: send only while the row is still this worker's.
+                if not await self._in_session(
+                    partial(renew_lease, row=row, until=self._lease_end())
+                ):
+                    raise Superseded(f"outbox #{row.id} was taken over by another worker")
             message = await bot.send_message(
                 chat_id,
                 row.payload["text"],
@@ -381,7 +498,7 @@ class OutboxWorker:
                 reply_markup=markup,
             )
         except Forbidden as error:
-            raise PermanentError("the bot was blocked or removed from the chat") from error
+            raise Blocked("the bot was blocked or removed from the chat") from error
         except BadRequest as error:
             raise PermanentError(f"Telegram refused: {error.message}") from error
         except RetryAfter as error:
@@ -393,7 +510,7 @@ class OutboxWorker:
             raise Ambiguous("Telegram timed out") from error
         except NetworkError as error:
             raise RetryLater(f"Telegram unreachable ({type(error).__name__})") from error
-        self.seen.note(message.message_id)
+        self.seen.note(message.message_id, sent=True)
         return str(message.message_id)
 
     async def _find_cut_off_send(
@@ -401,7 +518,11 @@ class OutboxWorker:
     ) -> int | None:
         """The id of this row's message if an earlier, cut-off attempt delivered it."""
         start = (row.previous_message_id or 0) + 1
-        for message_id in range(start, start + self.settings.outbox_probe_limit):
+        end = start + self.settings.outbox_probe_limit - 1
+        ceiling = None if str(chat_id).startswith("-100") else self.seen.ceiling(start)
+        if ceiling is not None:
+            end = min(end, ceiling)
+        for message_id in range(start, end + 1):
             try:
                 await bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup)
             except BadRequest as error:
@@ -412,13 +533,37 @@ class OutboxWorker:
             return message_id
         return None
 
-    async def _finish(self, row: Claimed, status: str, detail: str | None) -> None:
+    async def _defer(self, row: Claimed, until: datetime) -> None:
+        """Not now (a nudge in the quiet hours): back to pending, without using an attempt."""
+
+        def work(session: Session) -> None:
+            stored = session.get(OutboxMessage, row.id)
+            if stored is not None:
+                stored.status = "pending"
+                stored.claimed_until = None
+                stored.attempts = max(0, stored.attempts - 1)
+                # UTC: SQLite keeps the wall time without its zone.
+                stored.next_attempt_at = until.astimezone(timezone.utc)
+
+        await self._in_session(work)
+
+    async def _finish(
+        self, row: Claimed, status: str, detail: str | None, *, blocked: bool = False
+    ) -> None:
         now = self._clock()
 
         def work(session: Session) -> None:
             stored = session.get(OutboxMessage, row.id)
             if stored is None:  # the person was deleted meanwhile
                 return
+            if row.payload.get("kind") == NUDGE_KIND:
+                finish_nudge(
+                    session,
+                    nudge_log_id=int(row.payload["nudge_log_id"]),
+                    status="blocked" if blocked else status,
+                    detail=None if status == "sent" else detail,
+                    now=now,
+                )
             stored.status = status
             stored.claimed_until = None
             if status == "sent":

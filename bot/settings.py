@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from store.nudge_schedule import QuietHours
+
 _PLACEHOLDER = re.compile(r"^(change-?me|changeme|secret|x+|<.*>)$", re.IGNORECASE)
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -63,6 +65,14 @@ class Settings(BaseSettings):
     nudges_enabled: bool = True
     nudge_misfire_grace_minutes: int = Field(default=180, ge=1, le=24 * 60)
     nudge_sync_seconds: float = Field(default=60.0, gt=0)
+    # The first nudge comes this long after the person said yes; then their own rhythm.
+    nudge_first_after_minutes: float = Field(default=24 * 60, ge=0)
+    # No nudge goes out in these hours (Amsterdam clock); `off` for none.
+    nudge_quiet_hours: str = "21:00-09:00"
+
+    # Telegram allows a bot about 30 messages a second in all: a little under that leaves
+    # room for jitter, so Telegram never has to answer 429.
+    telegram_messages_per_second: float = Field(default=29.0, gt=0, le=1000)
 
     # E-mail to recruiters; off while SMTP_HOST is empty.
     smtp_host: str | None = None
@@ -94,6 +104,17 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("nudge_quiet_hours")
+    @classmethod
+    def _check_quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)  # a ValueError says what is wrong
+        return value
+
+    @property
+    def quiet_hours(self) -> QuietHours | None:
+        """The nudges' quiet hours; None when switched off."""
+        return QuietHours.parse(self.nudge_quiet_hours)
 
     @model_validator(mode="after")
     def _check_secrets(self) -> Settings:

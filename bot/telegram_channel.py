@@ -11,7 +11,6 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -22,8 +21,11 @@ from telegram.ext import (
 
 from bot import messages
 from bot.conversation import Conversations
+from bot.nudge_buttons import PREFIX as NUDGE_PREFIX
+from bot.nudge_buttons import NudgeButtons
 from bot.outbox import MessageIds
 from bot.rasa_client import Reply
+from bot.rate_limit import SteadyRateLimiter
 from bot.recruiter_chat import RecruiterChat
 from bot.settings import Settings
 
@@ -98,11 +100,13 @@ class TelegramChannel:
         conversations: Conversations,
         recruiters: RecruiterChat | None = None,
         seen: MessageIds | None = None,
+        nudge_buttons: NudgeButtons | None = None,
     ) -> None:
         assert settings.telegram_bot_token is not None
         self.settings = settings
         self.conversations = conversations
         self.recruiters = recruiters
+        self.nudge_buttons = nudge_buttons
         self.seen = seen or MessageIds()
         self.recent = RecentIds()
         self.payloads = CallbackPayloads()
@@ -111,7 +115,9 @@ class TelegramChannel:
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            # Replies, outbox messages and nudges share the bot's ~30 messages/s: paced evenly,
+            # a 429's retry_after waited out by every request.
+            .rate_limiter(SteadyRateLimiter(settings.telegram_messages_per_second))
             # Updates of different chats run side by side; Conversations keeps each chat in order.
             .concurrent_updates(256)
         )
@@ -220,7 +226,7 @@ class TelegramChannel:
             sent = await bot.send_message(chat_id, reply.text, reply_markup=markup)
         else:
             return
-        self.seen.note(sent.message_id)
+        self.seen.note(sent.message_id, sent=True)
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -250,6 +256,9 @@ class TelegramChannel:
             return
         if self.recruiters is not None and (query.data or "").startswith("ho:"):
             await self.recruiters.on_button(update)
+            return
+        if self.nudge_buttons is not None and (query.data or "").startswith(NUDGE_PREFIX):
+            await self.nudge_buttons.on_button(update)
             return
         payload = self.payloads.decode(query.data or "")
         # Answering the press and removing the buttons (so a stale one cannot be pressed

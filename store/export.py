@@ -99,6 +99,7 @@ def export_job_seeker(*, session: Session, channel: str, channel_user_id: str) -
             "sent": [
                 {"kind": nudge.kind, "module_id": nudge.module_id, "at": iso(nudge.at)}
                 for nudge in seeker.nudges_sent
+                if nudge.status == "sent"
             ],
         },
         "success_moments": [

@@ -6,14 +6,19 @@ delete by id, done in the same transaction as the rest of a deletion.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, Table, Unicode, delete, inspect
+from sqlalchemy import Column, Float, MetaData, Table, Unicode, delete, inspect
 from sqlalchemy.orm import Session
 
 from store.models import NudgeSettings
 
 JOBS_TABLE = "apscheduler_jobs"
-# Only the key column matters here; APScheduler owns the table and its other columns.
-_JOBS = Table(JOBS_TABLE, MetaData(), Column("id", Unicode(191), primary_key=True))
+# The columns read here; APScheduler owns the table (and its pickled job_state column).
+JOBS = Table(
+    JOBS_TABLE,
+    MetaData(),
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+)
 
 
 def nudge_job_id(job_seeker_id: int) -> str:
@@ -31,7 +36,7 @@ def remove_person_jobs(session: Session, job_seeker_id: int) -> int:
     connection = session.connection()
     if not inspect(connection).has_table(JOBS_TABLE):
         return 0
-    result = connection.execute(delete(_JOBS).where(_JOBS.c.id.in_(person_job_ids(job_seeker_id))))
+    result = connection.execute(delete(JOBS).where(JOBS.c.id.in_(person_job_ids(job_seeker_id))))
     return int(result.rowcount or 0)
 
 

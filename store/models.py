@@ -98,6 +98,8 @@ class ChannelIdentity(Base):
     channel: Mapped[str] = mapped_column(String(32))
     channel_user_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the channel said the person blocked the bot (Telegram 403): nothing is pushed there.
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="identities")
 
@@ -271,9 +273,10 @@ class NudgeSettings(Base):
     job_seeker: Mapped[JobSeeker] = relationship(back_populates="nudge_settings")
 
 
-# claimed: a gateway won the right to send it (a row left claimed was cut off mid-send and is
-# never sent again); missed: the gateway was down past the grace window; blocked: Telegram 403.
-NUDGE_STATUSES = ("claimed", "sent", "failed", "blocked", "missed")
+# queued: chosen and handed to the outbox (which sends it exactly once); claimed: the same, from
+# before the outbox carried nudges; cancelled: stopped or paused before it went out; missed:
+# the gateway was down past the grace window; blocked: Telegram 403.
+NUDGE_STATUSES = ("queued", "claimed", "sent", "failed", "cancelled", "blocked", "missed")
 
 
 class NudgeLog(Base):
@@ -282,7 +285,10 @@ class NudgeLog(Base):
     __tablename__ = "nudge_log"
     # The claim: of several gateways running the same due nudge, only one insert succeeds.
     # Rows from before scheduled nudges have no due_at; NULLs never collide.
-    __table_args__ = (UniqueConstraint("job_seeker_id", "due_at", name="uq_nudge_log_due"),)
+    __table_args__ = (
+        UniqueConstraint("job_seeker_id", "due_at", name="uq_nudge_log_due"),
+        Index("ix_nudge_log_status", "status"),  # the scheduler counts the queued ones
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_seeker_id: Mapped[int] = mapped_column(
@@ -302,6 +308,7 @@ class NudgeLog(Base):
 
 # sending: claimed by a gateway until `claimed_until`; one found past its lease was cut off
 # mid-send and is checked before it is sent again. cancelled: no longer allowed to go out.
+AT_ONCE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
@@ -314,7 +321,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        # The worker's two questions, both answered from this index in order: which pending
+        # rows are due (oldest first), and which sending rows outlived their lease.
+        Index("ix_outbox_due", "status", "next_attempt_at", "id"),
         Index("ix_outbox_recipient", "channel", "recipient"),
     )
 
@@ -329,7 +338,10 @@ class OutboxMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A new row may go at once, whatever the clock of the worker that picks it up.
+    next_attempt_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: AT_ONCE
+    )
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Telegram's message id once sent, and the newest one known in that chat before the send:

@@ -214,6 +214,9 @@ def stack(
         smtp_host="127.0.0.1",
         smtp_port=smtp_server.port,
         smtp_security="none",
+        # Nudges are tested with gateways of their own (test_e2e_nudges, test_nudge_dispatch):
+        # this one would otherwise schedule jobs for every person the other tests create.
+        nudges_enabled=False,
         # Short, so a test that kills the gateway mid-send sees the recovery quickly.
         outbox_lease_seconds=3.0,
         outbox_poll_seconds=0.5,

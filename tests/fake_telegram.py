@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
+import math
 import mimetypes
 import re
 import socket
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -131,6 +134,111 @@ class _CrashHook:
     method: str
     predicate: Callable[[dict[str, Any]], bool]
     action: Callable[[], object]
+
+
+# --- flood limits: what Telegram answers 429 to ---------------------------------------------
+
+# Methods that put a message in a chat and so count against the flood limits, besides send*.
+_OTHER_MESSAGE_SENDS = frozenset({"copyMessage", "forwardMessage"})
+# send* methods that deliver no message.
+_NOT_MESSAGE_SENDS = frozenset({"sendChatAction"})
+# Two clock readings this close count as the same instant (float rounding, not time).
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """Telegram's flood limits on message sends, as the fake enforces them when asked.
+
+    Overall: at most `overall_per_second` accepted sends in any sliding 1.0 s window. Per chat:
+    a token bucket holding `per_chat_burst` sends that refills at `per_chat_per_second`.
+    """
+
+    overall_per_second: int = 30
+    per_chat_per_second: float = 1.0
+    per_chat_burst: int = 1
+
+    def __post_init__(self) -> None:
+        """Reject limits that would refuse everything."""
+        if self.overall_per_second < 1:
+            raise ValueError("overall_per_second must be at least 1")
+        if self.per_chat_per_second <= 0:
+            raise ValueError("per_chat_per_second must be positive")
+        if self.per_chat_burst < 1:
+            raise ValueError("per_chat_burst must be at least 1")
+
+
+@dataclass(frozen=True)
+class SendStats:
+    """A consistent snapshot of the fake's message-send counters."""
+
+    # Message sends delivered (answered 200, or delivered before a crash hook hung up).
+    count: int
+    # When the first and last of them were handled, on the fake's clock; None before any.
+    first_at: float | None
+    last_at: float | None
+    # 429 answers given, whether from the enforced limits or from fail_next.
+    too_many_requests: int
+    # Delivered sends identical (method, chat and every parameter) to an earlier delivered one.
+    duplicates: int
+
+    @property
+    def rate(self) -> float | None:
+        """Achieved sends per second, (count - 1) / (last - first); None below two sends."""
+        if self.count < 2 or self.first_at is None or self.last_at is None:
+            return None
+        span = self.last_at - self.first_at
+        return (self.count - 1) / span if span > 0 else math.inf
+
+
+class _FloodControl:
+    """The state behind SendLimits; every method expects the caller to hold the fake's lock.
+
+    O(1) amortised per send: the window keeps at most `overall_per_second` timestamps, and a
+    chat's bucket is a (tokens, updated) pair.
+    """
+
+    def __init__(self, limits: SendLimits) -> None:
+        """Start with an empty window and full buckets."""
+        self.limits = limits
+        self._window: deque[float] = deque()
+        self._buckets: dict[object, tuple[float, float]] = {}
+
+    def _tokens(self, chat: object, now: float) -> float:
+        """The tokens a chat's bucket holds at `now`."""
+        bucket = self._buckets.get(chat)
+        burst = float(self.limits.per_chat_burst)
+        if bucket is None:
+            return burst
+        tokens, updated = bucket
+        return min(burst, tokens + max(now - updated, 0.0) * self.limits.per_chat_per_second)
+
+    def retry_after(self, chat: object, now: float) -> int | None:
+        """Whole seconds (at least 1) until a send to `chat` would be allowed; None if now."""
+        window = self._window
+        while window and window[0] <= now - 1.0 + _EPSILON:
+            window.popleft()
+        wait = 0.0
+        limit = self.limits.overall_per_second
+        if len(window) >= limit:
+            wait = window[-limit] + 1.0 - now
+        tokens = self._tokens(chat, now)
+        if tokens < 1.0 - _EPSILON:
+            wait = max(wait, (1.0 - tokens) / self.limits.per_chat_per_second)
+        if wait <= 0:
+            return None
+        return max(1, math.ceil(wait - _EPSILON))
+
+    def accept(self, chat: object, now: float) -> None:
+        """Count a delivered send against both limits."""
+        self._window.append(now)
+        self._buckets[chat] = (self._tokens(chat, now) - 1.0, now)
+
+
+def _send_key(method: str, params: dict[str, Any]) -> bytes:
+    """A digest that is equal for two sends with the same method and parameters."""
+    canonical = json.dumps([method, params], sort_keys=True, default=repr, ensure_ascii=False)
+    return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class _HtmlError(Exception):
@@ -685,9 +793,18 @@ class FakeBotApi:
     _running_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
-        self, token: str = DEFAULT_TOKEN, *, bot_username: str = DEFAULT_BOT_USERNAME
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_username: str = DEFAULT_BOT_USERNAME,
+        limits: SendLimits | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Prepare the fake; call start() or use it as a context manager to serve."""
+        """Prepare the fake; call start() or use it as a context manager to serve.
+
+        With `limits`, message sends over Telegram's flood limits are refused with a 429 (see
+        enforce_limits). `clock` timestamps calls and drives the limits.
+        """
         bot_id, sep, _ = token.partition(":")
         if not sep or not bot_id.isdigit():
             raise ValueError(f"token must look like '<digits>:<secret>', got {token!r}")
@@ -735,6 +852,22 @@ class FakeBotApi:
         }
         # Telegram treats method names case-insensitively.
         self._method_names = {name.lower(): name for name in self._methods}
+        # Flood limits and the counters over message sends; all guarded by _cond.
+        self._clock = clock
+        self._message_sends = frozenset(
+            name
+            for name in self._methods
+            if (name.startswith("send") and name not in _NOT_MESSAGE_SENDS)
+            or name in _OTHER_MESSAGE_SENDS
+        )
+        self._flood: _FloodControl | None = None
+        self._send_times: list[float] = []
+        self._sends_per_chat: Counter[object] = Counter()
+        self._send_keys: set[bytes] = set()
+        self._duplicates = 0
+        self._too_many_requests = 0
+        if limits is not None:
+            self.enforce_limits(limits)
 
     @classmethod
     def running_instances(cls) -> list[FakeBotApi]:
@@ -824,6 +957,64 @@ class FakeBotApi:
             if call.status == HTTPStatus.OK
             and (chat_id is None or call.params.get("chat_id") == chat_id)
         ]
+
+    def enforce_limits(self, limits: SendLimits | None) -> None:
+        """Refuse message sends over `limits` with Telegram's 429 from now on; None turns it off.
+
+        Counted are sendMessage, sendDocument and every other send* that delivers a message
+        (not sendChatAction), timestamped when handled. A refused send is not delivered and
+        uses up no allowance. Each call starts with an empty window and full buckets.
+        """
+        with self._cond:
+            self._flood = _FloodControl(limits) if limits is not None else None
+
+    @property
+    def limits(self) -> SendLimits | None:
+        """The flood limits being enforced, if any."""
+        with self._cond:
+            return self._flood.limits if self._flood is not None else None
+
+    def send_stats(self) -> SendStats:
+        """Counters over delivered message sends and 429 answers, in O(1)."""
+        with self._cond:
+            times = self._send_times
+            return SendStats(
+                count=len(times),
+                first_at=times[0] if times else None,
+                last_at=times[-1] if times else None,
+                too_many_requests=self._too_many_requests,
+                duplicates=self._duplicates,
+            )
+
+    def send_times(self) -> list[float]:
+        """When each delivered message send was handled, on the fake's clock, oldest first."""
+        with self._cond:
+            return list(self._send_times)
+
+    def delivered_count(self, chat_id: int | None = None) -> int:
+        """Delivered message sends (any send* method), to one chat or in all; O(1), so cheap
+        enough for a wait_for predicate over 100,000 messages (sent_messages is O(calls))."""
+        with self._cond:
+            if chat_id is None:
+                return len(self._send_times)
+            return self._sends_per_chat.get(chat_id, 0)
+
+    def delivered_per_chat(self) -> dict[object, int]:
+        """How many message sends each chat received."""
+        with self._cond:
+            return dict(self._sends_per_chat)
+
+    @property
+    def too_many_requests(self) -> int:
+        """How many 429 answers the fake gave."""
+        with self._cond:
+            return self._too_many_requests
+
+    @property
+    def duplicate_sends(self) -> int:
+        """Delivered sends identical (method, chat, all parameters) to an earlier one."""
+        with self._cond:
+            return self._duplicates
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         """A copy of a message as Telegram holds it now (after edits), or None if unknown."""
@@ -948,12 +1139,20 @@ class FakeBotApi:
             self._crash_hooks.append(_CrashHook(method, predicate, action))
 
     def reset(self) -> None:
-        """Forget calls, queued updates, faults and crash hooks; webhook and messages stay."""
+        """Forget calls, queued updates, faults, crash hooks and send counters; webhook,
+        messages and the enforced limits stay (with an empty window and full buckets)."""
         with self._cond:
             self._calls.clear()
             self._updates.clear()
             self._faults.clear()
             self._crash_hooks.clear()
+            self._send_times.clear()
+            self._sends_per_chat.clear()
+            self._send_keys.clear()
+            self._duplicates = 0
+            self._too_many_requests = 0
+            if self._flood is not None:
+                self._flood = _FloodControl(self._flood.limits)
             self._cond.notify_all()
 
     def _dispatch(self, method_name: str, params: dict[str, Any]) -> _Reply | None:
@@ -962,8 +1161,15 @@ class FakeBotApi:
         if method is None:
             return _error(HTTPStatus.NOT_FOUND, "Not Found: method not found")
         with self._cond:
+            now = self._clock()
             reply = self._take_fault(method)
             result = None
+            counted = method in self._message_sends
+            if reply is None and counted and self._flood is not None:
+                wait = self._flood.retry_after(params.get("chat_id"), now)
+                if wait is not None:
+                    description = f"Too Many Requests: retry after {wait}"
+                    reply = _error(HTTPStatus.TOO_MANY_REQUESTS, description, wait)
             if reply is None:
                 try:
                     result = self._methods[method](params)
@@ -971,6 +1177,8 @@ class FakeBotApi:
                     reply = _error(exc.status, exc.description)
                 else:
                     reply = _ok(result)
+                    if counted:
+                        self._count_send(method, params, now)
             hook = self._take_crash_hook(method, params) if reply.status == HTTPStatus.OK else None
             self._record(method, params, reply, result, answered=hook is None)
         if hook is not None:
@@ -987,14 +1195,27 @@ class FakeBotApi:
         logger.debug("Fake Bot API %s -> %s", method, reply.status)
         return reply
 
+    def _count_send(self, method: str, params: dict[str, Any], now: float) -> None:
+        """Count a delivered message send; the caller holds the condition."""
+        chat = params.get("chat_id")
+        if self._flood is not None:
+            self._flood.accept(chat, now)
+        self._send_times.append(now)
+        self._sends_per_chat[chat] += 1
+        key = _send_key(method, params)
+        if key in self._send_keys:
+            self._duplicates += 1
+        else:
+            self._send_keys.add(key)
+
     def _record(
         self, method: str, params: dict[str, Any], reply: _Reply, result: Any, *, answered: bool
     ) -> None:
         """Store a call and wake up waiters; the caller holds the condition."""
         error = None if reply.body.get("ok") else reply.body.get("description")
-        call = ApiCall(
-            method, params, time.monotonic(), int(reply.status), result, answered, error
-        )
+        if reply.status == HTTPStatus.TOO_MANY_REQUESTS:
+            self._too_many_requests += 1
+        call = ApiCall(method, params, self._clock(), int(reply.status), result, answered, error)
         self._calls.append(call)
         self._cond.notify_all()
 

@@ -104,7 +104,8 @@ INTAKE_NL: list[tuple[str, int, str | None]] = [
     ("niet vroeg beginnen", 1, "contact"),
     ("bellen", 1, "profielschets"),
     ("mijn uren kloppen niet, het is 24", 1, "24 uur per week"),
-    ("ja", 1, "klaar"),
+    ("ja", 2, "berichtje"),  # the profile is ready; then: may I send you a message now and then?
+    ('/nudges_frequency{"frequency":"weekly"}', 2, "morgen"),  # "Ja, elke week"
 ]
 
 INTAKE_EN: list[tuple[str, int, str | None]] = [
@@ -122,7 +123,8 @@ INTAKE_EN: list[tuple[str, int, str | None]] = [
     ("no", 1, "contact"),
     ("by e-mail", 1, "profile sketch"),
     ("I live in Breda now", 1, "Breda"),
-    ("yes", 1, "ready"),
+    ("yes", 2, "message"),  # the profile is ready; then: may I send you a message now and then?
+    ("no thanks", 1, "won't send"),
 ]
 
 
@@ -169,8 +171,11 @@ def test_the_whole_intake_in_dutch_through_telegram(stack: Stack) -> None:
     assert export["schema"] == "werkmaatje.export/1"
     assert export["job_seeker"]["channel_user_id"] == str(chat)
     assert [(c["purpose"], c["given"], c["text_version"]) for c in export["consents"]] == [
-        ("profile", True, "v1")
+        ("profile", True, "v1"),
+        ("nudges", True, "v1"),
     ]
+    assert export["nudges"]["frequency"] == "weekly"
+    assert export["nudges"]["paused_until"] is None
     assert export["profile"] == {
         "name": "Sanne",
         "talents": ["plannen", "goed luisteren"],
@@ -207,7 +212,20 @@ def test_the_whole_intake_in_dutch_through_telegram(stack: Stack) -> None:
 def test_the_whole_intake_in_english_through_telegram(stack: Stack) -> None:
     chat = next(_chat_ids)
     converse(stack, chat, INTAKE_EN, "en")
-    profile = stored_profile(stack, chat)["profile"]
+    question = stack.telegram.sent_messages(chat)[-2]
+    assert [title for title, _ in buttons(question)] == [
+        "Yes, every week",
+        "Every day",
+        "Every other week",
+        "No, thanks",
+    ]
+    export = stored_profile(stack, chat)
+    assert [(c["purpose"], c["given"]) for c in export["consents"]] == [
+        ("profile", True),
+        ("nudges", False),
+    ]
+    assert export["nudges"]["frequency"] == "off"
+    profile = export["profile"]
     assert profile["name"] == "Tom"
     assert profile["talents"] == ["I'm good with people"]
     assert profile["development_points"] == ["driving a forklift"]

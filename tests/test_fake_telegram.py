@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -26,7 +26,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from tests.fake_telegram import FakeBotApi, telegram_user
+from tests.fake_telegram import FakeBotApi, SendLimits, telegram_user
 from tests.helpers import callback_update, text_update
 
 CHAT_ID = 4242
@@ -627,3 +627,221 @@ async def test_callback_update_on_a_sent_message_carries_that_message(
     assert update["callback_query"]["message"] == fake.sent_messages(CHAT_ID)[0].result
     assert update["callback_query"]["message"]["text"] == sent.text
     assert update == fake.press_button(CHAT_ID, sent.message_id, "yes", update_id=1)
+
+
+# --- flood limits: Telegram's 429, when a test asks for it ----------------------------------
+
+
+class ManualClock:
+    """A clock that moves only when the test moves it."""
+
+    def __init__(self) -> None:
+        """Start somewhere that is not zero, like time.monotonic."""
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        """The current time."""
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let time pass."""
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The clock for a fake whose limits a test drives."""
+    return ManualClock()
+
+
+def post_form(fake: FakeBotApi, method: str, fields: dict[str, object]) -> tuple[int, object]:
+    """POST a form-encoded Bot API call; return the HTTP status and the decoded body."""
+    url = urlsplit(fake.base_url)
+    conn = http.client.HTTPConnection(url.netloc, timeout=5)
+    try:
+        conn.request(
+            "POST",
+            f"{url.path}{fake.token}/{method}",
+            body=urlencode(fields),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+async def refused_for(bot: Bot, chat_id: int, text: str) -> dtm.timedelta | None:
+    """Send through PTB; None if delivered, else the retry_after of the RetryAfter raised."""
+    try:
+        await bot.send_message(chat_id=chat_id, text=text)
+    except RetryAfter as exc:
+        assert isinstance(exc.retry_after, dtm.timedelta)
+        return exc.retry_after
+    return None
+
+
+@pytest.fixture
+def timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RetryAfter.retry_after as a timedelta, without PTB's deprecation warning."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+async def test_limits_are_off_by_default(fake: FakeBotApi, bot: Bot) -> None:
+    await asyncio.gather(*(bot.send_message(chat_id=CHAT_ID, text=f"m{n}") for n in range(40)))
+
+    fake.wait_for(lambda f: f.delivered_count(CHAT_ID) == 40, timeout=5)
+    assert fake.limits is None
+    assert fake.too_many_requests == 0
+    assert len(fake.sent_messages(CHAT_ID)) == 40
+
+
+def test_over_the_limit_is_telegrams_429_and_nothing_is_delivered(clock: ManualClock) -> None:
+    limits = SendLimits(overall_per_second=2, per_chat_per_second=1.0, per_chat_burst=5)
+    with FakeBotApi(clock=clock, limits=limits) as fake:
+        accepted = [post_form(fake, "sendMessage", {"chat_id": CHAT_ID, "text": t}) for t in "ab"]
+        status, body = post_form(fake, "sendMessage", {"chat_id": CHAT_ID, "text": "c"})
+        # Calls that send no message are neither refused nor counted.
+        assert (
+            post_form(fake, "sendChatAction", {"chat_id": CHAT_ID, "action": "typing"})[0] == 200
+        )
+        assert post_form(fake, "getMe", {})[0] == 200
+        delivered = fake.sent_messages(CHAT_ID)
+        refused = fake.calls_to("sendMessage")[-1]
+        clock.advance(1.0)
+        later_status, later = post_form(fake, "sendMessage", {"chat_id": CHAT_ID, "text": "c"})
+
+    assert [status for status, _ in accepted] == [200, 200]
+    assert status == 429
+    assert body == {
+        "ok": False,
+        "error_code": 429,
+        "description": "Too Many Requests: retry after 1",
+        "parameters": {"retry_after": 1},
+    }
+    assert [call.params["text"] for call in delivered] == ["a", "b"]
+    assert (refused.status, refused.result, refused.error) == (
+        429,
+        None,
+        "Too Many Requests: retry after 1",
+    )
+    assert fake.too_many_requests == 1
+    # The refused message took no message id: the next one gets the number after "b".
+    assert later_status == 200
+    assert isinstance(later, dict) and later["result"]["message_id"] == 3
+    assert fake.delivered_count(CHAT_ID) == 3
+
+
+@pytest.mark.usefixtures("timedelta_retry_after")
+async def test_ptb_raises_retry_after_with_the_seconds_to_wait(clock: ManualClock) -> None:
+    limits = SendLimits(overall_per_second=30, per_chat_per_second=0.25, per_chat_burst=1)
+    with FakeBotApi(clock=clock, limits=limits) as fake:
+        async with Bot(fake.token, base_url=fake.base_url) as client:
+            first = await refused_for(client, CHAT_ID, "een")
+            clock.advance(1.5)
+            early = await refused_for(client, CHAT_ID, "twee")
+            other_chat = await refused_for(client, CHAT_ID + 1, "ander")
+            clock.advance(2.5)
+            on_time = await refused_for(client, CHAT_ID, "twee")
+
+    # A quarter of a token refilled in 1.5 s needs 2.5 s more: rounded up to whole seconds.
+    assert early == dtm.timedelta(seconds=3)
+    assert (first, other_chat, on_time) == (None, None, None)
+    assert [call.params["text"] for call in fake.sent_messages(CHAT_ID)] == ["een", "twee"]
+
+
+@pytest.mark.usefixtures("timedelta_retry_after")
+async def test_the_overall_limit_is_a_sliding_one_second_window(clock: ManualClock) -> None:
+    limits = SendLimits(overall_per_second=3, per_chat_per_second=1.0, per_chat_burst=1)
+    schedule = [0.0, 0.4, 0.8, 0.9, 1.0, 1.05, 1.4]
+    outcomes: list[dtm.timedelta | None] = []
+    with FakeBotApi(clock=clock, limits=limits) as fake:
+        async with Bot(fake.token, base_url=fake.base_url) as client:
+            start = clock.now
+            for n, at in enumerate(schedule):
+                clock.now = start + at
+                outcomes.append(await refused_for(client, CHAT_ID + n, f"m{n}"))
+
+    one_second = dtm.timedelta(seconds=1)
+    # 0.9 finds three sends in the last second; at 1.0 the one at 0.0 has left the window.
+    assert outcomes == [None, None, None, one_second, None, one_second, None]
+    accepted = [
+        start + at for at, outcome in zip(schedule, outcomes, strict=True) if outcome is None
+    ]
+    assert fake.send_times() == pytest.approx(accepted)
+    assert fake.too_many_requests == 2
+
+
+@pytest.mark.usefixtures("timedelta_retry_after")
+async def test_each_chat_has_a_token_bucket(clock: ManualClock) -> None:
+    limits = SendLimits(overall_per_second=30, per_chat_per_second=0.5, per_chat_burst=2)
+    outcomes: list[tuple[float, dtm.timedelta | None]] = []
+    with FakeBotApi(clock=clock, limits=limits) as fake:
+        async with Bot(fake.token, base_url=fake.base_url) as client:
+            start = clock.now
+            for at, sends in ((0, 3), (1, 1), (2, 2), (12, 3)):
+                clock.now = start + at
+                for _ in range(sends):
+                    outcomes.append((at, await refused_for(client, CHAT_ID, "hoi")))
+            other_chat = await refused_for(client, CHAT_ID + 1, "hoi")
+
+    def seconds(n: int) -> dtm.timedelta:
+        return dtm.timedelta(seconds=n)
+
+    assert outcomes == [
+        (0, None),
+        (0, None),  # the burst of two
+        (0, seconds(2)),  # a whole token takes 2 s at 0.5/s
+        (1, seconds(1)),  # half a token refilled
+        (2, None),
+        (2, seconds(2)),
+        (12, None),  # ten quiet seconds refill the bucket only up to the burst
+        (12, None),
+        (12, seconds(2)),
+    ]
+    assert other_chat is None
+    assert fake.delivered_count(CHAT_ID) == 5
+    assert fake.delivered_per_chat() == {CHAT_ID: 5, CHAT_ID + 1: 1}
+
+
+@pytest.mark.usefixtures("timedelta_retry_after")
+async def test_send_counters_duplicates_and_switching_limits(clock: ManualClock) -> None:
+    with FakeBotApi(clock=clock) as fake:
+        async with Bot(fake.token, base_url=fake.base_url) as client:
+            start = clock.now
+            await client.send_message(chat_id=CHAT_ID, text="hoi")
+            clock.advance(1)
+            await client.send_message(chat_id=CHAT_ID, text="hoi")  # the same message again
+            await client.send_message(chat_id=CHAT_ID + 1, text="hoi")
+            await client.send_chat_action(chat_id=CHAT_ID, action="typing")
+            clock.advance(1)
+            await client.send_document(chat_id=CHAT_ID, document=b"%PDF", filename="cv.pdf")
+            fake.fail_next(
+                "sendMessage",
+                status=429,
+                description="Too Many Requests: retry after 5",
+                retry_after=5,
+            )
+            injected = await refused_for(client, CHAT_ID, "nog eens")
+            stats = fake.send_stats()
+
+            fake.enforce_limits(SendLimits(overall_per_second=1))
+            limited = [await refused_for(client, CHAT_ID + 2, f"m{n}") for n in range(2)]
+            limits = fake.limits
+            fake.reset()
+            after_reset = (fake.send_stats(), fake.limits)
+            fake.enforce_limits(None)
+            unlimited = [await refused_for(client, CHAT_ID + 2, f"u{n}") for n in range(3)]
+
+    assert injected == dtm.timedelta(seconds=5)
+    assert stats.count == 4
+    assert (stats.first_at, stats.last_at) == (start, start + 2)
+    assert stats.rate == pytest.approx(1.5)
+    assert (stats.duplicates, stats.too_many_requests) == (1, 1)
+    assert limited == [None, dtm.timedelta(seconds=1)]
+    assert limits == SendLimits(overall_per_second=1)
+    reset_stats, kept_limits = after_reset
+    assert (reset_stats.count, reset_stats.too_many_requests, reset_stats.rate) == (0, 0, None)
+    assert kept_limits == SendLimits(overall_per_second=1)
+    assert unlimited == [None, None, None]
+    assert fake.delivered_per_chat() == {CHAT_ID + 2: 3}

@@ -8,7 +8,6 @@ import logging
 import random
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,13 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot import launcher
 from bot.launcher import PROJECT_PYTHON, ROOT
 from bot.logs import LIBRARY_LEVELS, RedactingFilter, redact
 from bot.settings import Settings
+from store.conversation import EVENTS
 from tests.action_support import domain, form_step
 from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.fake_telegram import FakeBotApi
@@ -54,6 +54,7 @@ CONVERSATION: list[tuple[str, str | None]] = [
     ("korte werkdagen", "contact"),
     (PHONE, "profielschets"),
     ("ja", "klaar"),
+    ('/nudges_frequency{"frequency":"weekly"}', "elke week"),  # yes to nudges
     (FREE, None),
 ]
 
@@ -331,8 +332,29 @@ def test_the_debug_action_server_logs_calls_but_no_texts(debug_actions: tuple[st
 # --- whole conversations through the real processes ----------------------------------------
 
 
-def _say(gateway_url: str, fake: FakeBotApi, chat: int, message: str) -> list[str]:
-    """Send a text or press a button; the replies once no new one came for a moment."""
+def replies_to_turn(engine: Engine, sender: str, turn: int) -> int | None:
+    """How many replies Rasa stored for the person's `turn`-th message, once that turn is over
+    (the bot listens again); None before."""
+    with engine.connect() as connection:
+        events = connection.execute(
+            select(EVENTS.c.type_name, EVENTS.c.action_name)
+            .where(EVENTS.c.sender_id == sender)
+            .order_by(EVENTS.c.id)
+        ).all()
+    users = [index for index, (kind, _) in enumerate(events) if kind == "user"]
+    if len(users) < turn:
+        return None
+    after = events[users[turn - 1] + 1 :]
+    if not after or tuple(after[-1]) != ("action", "action_listen"):
+        return None
+    return sum(kind == "bot" for kind, _ in after)
+
+
+def _say(
+    gateway_url: str, fake: FakeBotApi, engine: Engine, chat: int, turn: int, message: str
+) -> list[str]:
+    """Send a text or press a button; the replies, all of them: as many as Rasa stored for
+    the turn (the gateway paces a chat's messages, so they need not come at once)."""
     before = len(fake.sent_messages(chat))
     if message.startswith("/") and message != "/start":
         pressed = fake.sent_messages(chat)[-1].result["message_id"]
@@ -344,21 +366,22 @@ def _say(gateway_url: str, fake: FakeBotApi, chat: int, message: str) -> list[st
     headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
     posted = httpx.post(f"{gateway_url}/telegram/webhook", json=update, headers=headers)
     assert posted.status_code == 200
-    fake.wait_for_messages(chat, before + 1)
-    count = len(fake.sent_messages(chat))
-    while True:  # a second reply follows the first within milliseconds
-        time.sleep(0.5)
-        if len(fake.sent_messages(chat)) == count:
-            break
-        count = len(fake.sent_messages(chat))
+
+    def stored_replies() -> int | None:
+        return replies_to_turn(engine, f"telegram:{chat}", turn)
+
+    wait_until(lambda: stored_replies() is not None)
+    expected = stored_replies()
+    assert expected is not None
+    fake.wait_for_messages(chat, before + expected)
     return [call.params["text"] for call in fake.sent_messages(chat)[before:]]
 
 
-def converse(gateway_url: str, fake: FakeBotApi) -> None:
+def converse(gateway_url: str, fake: FakeBotApi, engine: Engine) -> None:
     """The whole CONVERSATION in a new chat, checking that it went where it should."""
     chat = next(_chat_ids)
-    for message, words in CONVERSATION:
-        replies = _say(gateway_url, fake, chat, message)
+    for turn, (message, words) in enumerate(CONVERSATION, start=1):
+        replies = _say(gateway_url, fake, engine, chat, turn, message)
         assert words is None or any(words in reply for reply in replies), (message, replies)
 
 
@@ -373,7 +396,7 @@ def assert_clean(directories: tuple[Path, ...]) -> dict[str, str]:
 
 @pytest.mark.e2e
 def test_a_whole_conversation_leaves_no_trace_in_the_logs(stack: Stack) -> None:
-    converse(stack.gateway_url, stack.telegram)
+    converse(stack.gateway_url, stack.telegram, stack.engine)
     logs = assert_clean(stack.log_dirs)
     names = {Path(path).name for path in logs}
     assert {"actions.log", "gateway.log", "rasa.log"} <= names
@@ -401,6 +424,6 @@ def test_at_debug_the_gateway_logs_no_texts_either(
         logs = tmp_path_factory.mktemp("debug-gateway-logs")
         with running(launcher.gateway(settings, logs)):
             wait_until(lambda: telegram_state(settings) == "webhook")
-            converse(f"http://127.0.0.1:{settings.gateway_port}", fake)
+            converse(f"http://127.0.0.1:{settings.gateway_port}", fake, stack.engine)
     written = assert_clean((logs,))
     assert any(" DEBUG " in text for text in written.values()), written

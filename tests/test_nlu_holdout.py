@@ -18,7 +18,7 @@ CATALOGUE = [
     "ask_privacy", "faq/work_experience_place", "faq/trial_placement", "faq/learn_work_track",
     "faq/travel_costs", "faq/mention_health",
     # Added to the catalogue by the project (SPEC allows more intents).
-    "withdraw_consent",
+    "withdraw_consent", "nudges_frequency",
 ]  # fmt: skip
 
 

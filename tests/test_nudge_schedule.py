@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from bot.settings import Settings
 from store.nudge_schedule import (
     AMSTERDAM,
+    QuietHours,
     in_quiet_hours,
     next_due,
     shift_out_of_quiet_hours,
@@ -147,3 +149,59 @@ def test_an_evening_nudge_moves_to_the_next_morning() -> None:
     due = next_due(now=ams(2026, 1, 5, 22, 15), frequency="daily", paused_until=None,
                    last_sent_at=None)  # fmt: skip
     assert due == ams(2026, 1, 7, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("21:00-09:00", QuietHours(time(21, 0), time(9, 0))),
+        (" 22:30 - 07:15 ", QuietHours(time(22, 30), time(7, 15))),
+        ("12:00-13:00", QuietHours(time(12, 0), time(13, 0))),
+        ("off", None),
+        ("", None),
+    ],
+)
+def test_quiet_hours_are_read_from_their_setting(text: str, expected: QuietHours | None) -> None:
+    assert QuietHours.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["21-9", "21:00", "25:00-09:00", "09:00-09:00", "nachts"])
+def test_unreadable_quiet_hours_are_refused_with_the_form_to_use(text: str) -> None:
+    with pytest.raises(ValueError, match="21:00-09:00"):
+        QuietHours.parse(text)
+    with pytest.raises(ValueError, match="nudge_quiet_hours"):
+        Settings.model_validate({"nudge_quiet_hours": text})
+
+
+def test_quiet_hours_within_one_day_and_none_at_all() -> None:
+    lunch = QuietHours(time(12, 0), time(13, 0))
+    assert in_quiet_hours(ams(2026, 1, 5, 12, 30), lunch)
+    assert not in_quiet_hours(ams(2026, 1, 5, 22, 0), lunch)
+    assert shift_out_of_quiet_hours(ams(2026, 1, 5, 12, 30), lunch) == ams(2026, 1, 5, 13, 0)
+    assert not in_quiet_hours(ams(2026, 1, 5, 23, 0), None)
+    assert shift_out_of_quiet_hours(ams(2026, 1, 5, 23, 0), None) == ams(2026, 1, 5, 23, 0)
+
+
+def test_the_first_nudge_comes_after_the_first_wait_then_the_rhythm() -> None:
+    now = ams(2026, 1, 5, 10, 0)
+    first = next_due(
+        now=now,
+        frequency="weekly",
+        paused_until=None,
+        last_sent_at=None,
+        first_after=timedelta(days=1),
+    )
+    assert first == ams(2026, 1, 6, 10, 0)
+    # At 20:30 plus one hour is quiet: it waits for nine the next morning.
+    late = next_due(
+        now=ams(2026, 1, 5, 20, 30),
+        frequency="daily",
+        paused_until=None,
+        last_sent_at=None,
+        first_after=timedelta(hours=1),
+    )
+    assert late == ams(2026, 1, 6, 9, 0)
+    after_one = next_due(
+        now=now, frequency="weekly", paused_until=None, last_sent_at=now, first_after=timedelta(0)
+    )
+    assert after_one == ams(2026, 1, 12, 10, 0)

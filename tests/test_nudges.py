@@ -8,31 +8,45 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
+import re
+import subprocess
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, select
 from telegram import Bot
 
-from bot.nudges import MODULE, NudgeScheduler, deliver_nudge, done_callback_id, record_completion
+from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.nudges import RERUN_SECONDS, NudgeScheduler, NudgeTrigger
+from bot.outbox import OutboxWorker, claim, keyboard
 from bot.settings import Settings
 from store.db import make_engine, session_scope
-from store.models import NudgeLog, NudgeSettings, as_utc
+from store.export import export_job_seeker
+from store.models import ChannelIdentity, NudgeLog, NudgeSettings, OutboxMessage, as_utc
 from store.nudge_catalogue import load_catalogue
+from store.nudge_dispatch import (
+    DONE_PREFIX,
+    MODULE,
+    STOP_PREFIX,
+    button_log_id,
+    record_completion,
+    status_counts,
+)
 from store.nudge_schedule import AMSTERDAM
 from store.profiles import find_job_seeker, record_consent, save_profile
-from tests.fake_telegram import FakeBotApi
+from tests.fake_telegram import FakeBotApi, callback_data_of
 from tests.stack import make_settings
 
-_CHATS = itertools.count(6660001)
+_CHATS = itertools.count(7_100_000)
 START = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # Monday, 11:00 in Amsterdam
 CATALOGUE = load_catalogue()
 
 
 async def settle(done: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait, letting the scheduler's loop run, until `done()` holds."""
+    """Wait, letting the scheduler's threads run, until `done()` holds."""
     for _ in range(int(timeout / 0.05)):
         if done():
             return
@@ -60,6 +74,7 @@ class World:
     bot: Bot
     clock: Clock
     runtime: NudgeScheduler
+    outbox: OutboxWorker
     chat: int
     seeker_id: int
 
@@ -94,6 +109,19 @@ class World:
         """The messages sent to the person's chat."""
         return [call.params for call in self.fake.sent_messages(self.chat)]
 
+    def real_time(self) -> None:
+        """Run on the real clock, as a started scheduler does, with no quiet hours (the test
+        may run at night)."""
+        self.clock.now = datetime.now(timezone.utc)
+        self.runtime.rules = replace(self.runtime.rules, quiet=None)
+        self.outbox._rules = self.runtime.rules
+
+    async def run(self, due: datetime) -> str:
+        """Run the person's job for `due` now, then let the outbox deliver; the job's status."""
+        outcome = await self.runtime.run(self.seeker_id, due)
+        await self.outbox.drain()
+        return outcome.status
+
 
 @pytest.fixture
 async def world(fresh_engine: Engine, fake_telegram: FakeBotApi) -> AsyncIterator[World]:
@@ -114,49 +142,56 @@ async def world(fresh_engine: Engine, fake_telegram: FakeBotApi) -> AsyncIterato
     settings = make_settings(database_url=str(fresh_engine.url), nudge_misfire_grace_minutes=1)
     clock = Clock(START)
     async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
-        runtime = NudgeScheduler(
-            settings, engine=fresh_engine, bot=bot, catalogue=CATALOGUE, clock=clock
-        )
+
+        async def telegram() -> Bot:
+            return bot
+
+        runtime = NudgeScheduler(settings, engine=fresh_engine, catalogue=CATALOGUE, clock=clock)
+        outbox = OutboxWorker(settings, lambda: fresh_engine, telegram, clock=clock)
         await runtime.start(paused=True)
         try:
             yield World(
-                fresh_engine, settings, fake_telegram, bot, clock, runtime, chat, seeker_id
+                fresh_engine,
+                settings,
+                fake_telegram,
+                bot,
+                clock,
+                runtime,
+                outbox,
+                chat,
+                seeker_id,
             )
         finally:
             await runtime.stop()
 
 
 async def test_a_due_nudge_is_sent_once_and_the_next_is_planned(world: World) -> None:
-    first = await world.runtime.run(world.seeker_id, START)
-    again = await world.runtime.run(world.seeker_id, START)
+    assert await world.run(START) == "queued"
+    assert await world.run(START) == "duplicate"  # the job's rerun after a cut-off run
 
-    assert (first.status, again.status) == ("sent", "duplicate")
     assert len(world.sent()) == 1
     [row] = world.log()
     assert (row.status, row.kind, as_utc(row.due_at or START)) == ("sent", "encouragement", START)
     assert world.job_run_at() == (START + timedelta(days=7)).astimezone(AMSTERDAM)
 
 
-async def test_two_gateways_claiming_the_same_nudge_send_it_once(world: World) -> None:
+async def test_two_gateways_queueing_the_same_nudge_send_it_once(world: World) -> None:
     # Two engines, as two gateway processes would have (each its own connections).
     other = make_engine(str(world.engine.url.render_as_string(hide_password=False)))
     try:
-        runs = [
-            deliver_nudge(
-                engine=engine,
-                bot=world.bot,
-                catalogue=CATALOGUE,
-                job_seeker_id=world.seeker_id,
-                due_at=START,
-                now=START,
-            )
-            for engine in (world.engine, other) * 4
-        ]
+        second = NudgeScheduler(
+            world.settings, engine=other, catalogue=CATALOGUE, clock=world.clock
+        )
+        other_outbox = OutboxWorker(
+            world.settings, lambda: other, world.outbox._telegram_bot, clock=world.clock
+        )
+        runs = [runtime.run(world.seeker_id, START) for runtime in (world.runtime, second) * 4]
         outcomes = await asyncio.gather(*runs)
+        await asyncio.gather(world.outbox.drain(), other_outbox.drain())
     finally:
         other.dispose()
 
-    assert sorted(outcome.status for outcome in outcomes) == ["duplicate"] * 7 + ["sent"]
+    assert sorted(outcome.status for outcome in outcomes) == ["duplicate"] * 7 + ["queued"]
     assert len(world.sent()) == 1
     assert [row.status for row in world.log()] == ["sent"]
 
@@ -165,16 +200,15 @@ async def test_without_consent_nothing_is_sent_and_the_job_goes(world: World) ->
     world.runtime.schedule_person(world.seeker_id, START + timedelta(days=1))
     world.consent(False)
 
-    outcome = await world.runtime.run(world.seeker_id, START)
+    assert await world.run(START) == "stopped"
 
-    assert outcome.status == "stopped"
     assert world.sent() == [] and world.log() == []
     assert world.job_run_at() is None
 
 
 async def test_frequency_off_sends_nothing(world: World) -> None:
     world.set_nudges(frequency="off")
-    assert (await world.runtime.run(world.seeker_id, START)).status == "stopped"
+    assert await world.run(START) == "stopped"
     assert world.sent() == [] and world.job_run_at() is None
 
 
@@ -182,71 +216,127 @@ async def test_a_pause_moves_the_job_to_its_end(world: World) -> None:
     pause_end = datetime(2026, 12, 7, 0, 0, tzinfo=AMSTERDAM)
     world.set_nudges(paused_until=pause_end)
 
-    outcome = await world.runtime.run(world.seeker_id, START)
-
-    assert outcome.status == "paused" and world.sent() == []
+    assert await world.run(START) == "paused" and world.sent() == []
     # Midnight is quiet: the first nudge after the pause comes at nine.
     assert world.job_run_at() == datetime(2026, 12, 7, 9, 0, tzinfo=AMSTERDAM)
 
     world.set_nudges(paused_until=None)  # resumed
-    assert (await world.runtime.run(world.seeker_id, START)).status == "sent"
+    assert await world.run(START) == "queued"
+    assert len(world.sent()) == 1
+
+
+async def test_a_stop_between_queueing_and_sending_cancels_the_nudge(world: World) -> None:
+    assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
+    world.consent(False)  # "STOP" arrives before the outbox got to it
+
+    await world.outbox.drain()
+
+    assert world.sent() == []
+    assert [row.status for row in world.log()] == ["cancelled"]
+    world.consent(True)
+    world.clock.now = START + timedelta(days=7)
+    assert await world.run(world.clock.now) == "queued"
+    with session_scope(world.engine) as session:
+        export = export_job_seeker(
+            session=session, channel="telegram", channel_user_id=str(world.chat)
+        )
+    # The export lists what reached the person, not what was stopped on the way.
+    [sent] = export["nudges"]["sent"]
+    assert sent["kind"] == "encouragement" and sent["at"].startswith("2026-11-30")
 
 
 async def test_a_late_run_in_quiet_hours_waits_for_the_morning_and_keeps_its_due(
     world: World,
 ) -> None:
-    evening = datetime(2026, 11, 23, 21, 30, tzinfo=AMSTERDAM)
-    world.clock.now = evening
+    due = datetime(2026, 11, 23, 20, 59, 50, tzinfo=AMSTERDAM)
+    world.clock.now = datetime(2026, 11, 23, 21, 0, 20, tzinfo=AMSTERDAM)  # 30 s late
 
-    outcome = await world.runtime.run(world.seeker_id, START)
-
-    assert outcome.status == "deferred" and world.sent() == []
-    assert world.job_run_at() == datetime(2026, 11, 24, 9, 0, tzinfo=AMSTERDAM)
+    assert await world.run(due) == "deferred" and world.sent() == []
+    morning = datetime(2026, 11, 24, 9, 0, tzinfo=AMSTERDAM)
+    assert world.job_run_at() == morning
     job = world.runtime.scheduler.get_job(f"nudge:{world.seeker_id}")
-    assert job is not None and job.args == (world.seeker_id, START.isoformat())
+    assert job is not None
+    due_iso = due.astimezone(timezone.utc).isoformat()
+    assert job.args == (world.seeker_id, due_iso, morning.astimezone(timezone.utc).isoformat())
+
+    # At nine it runs 12 hours after its due moment, yet in time for its (deferred) run.
+    world.clock.now = morning
+    job_seeker_id, due_iso, run_iso = job.args
+    outcome = await world.runtime.run(
+        job_seeker_id, datetime.fromisoformat(due_iso), run_at=datetime.fromisoformat(run_iso)
+    )
+    await world.outbox.drain()
+    assert outcome.status == "queued" and len(world.sent()) == 1
+    [row] = world.log()
+    assert as_utc(row.due_at or START) == due
+
+
+async def test_a_nudge_queued_before_the_quiet_hours_waits_in_the_outbox(world: World) -> None:
+    world.clock.now = datetime(2026, 11, 23, 20, 59, tzinfo=AMSTERDAM)
+    assert (await world.runtime.run(world.seeker_id, world.clock.now)).status == "queued"
+    world.clock.now = datetime(2026, 11, 23, 21, 1, tzinfo=AMSTERDAM)  # a backlog ran late
+
+    await world.outbox.drain()
+    assert world.sent() == []
+    with session_scope(world.engine) as session:
+        [row] = session.scalars(select(OutboxMessage)).all()
+        assert (row.status, row.attempts) == ("pending", 0)
+        assert as_utc(row.next_attempt_at) == datetime(2026, 11, 24, 9, 0, tzinfo=AMSTERDAM)
+
+    world.clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=AMSTERDAM)
+    await world.outbox.drain()
+    assert len(world.sent()) == 1 and [row.status for row in world.log()] == ["sent"]
 
 
 async def test_a_blocked_bot_stops_the_nudges_and_removes_the_job(world: World) -> None:
-    world.runtime.schedule_person(world.seeker_id, START + timedelta(days=7))
     world.fake.fail_next(
         "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
     )
 
-    outcome = await world.runtime.run(world.seeker_id, START)
+    assert await world.run(START) == "queued"
 
-    assert outcome.status == "blocked"
     assert [row.status for row in world.log()] == ["blocked"]
     with session_scope(world.engine) as session:
         settings = session.get(NudgeSettings, world.seeker_id)
         assert settings is not None and settings.frequency == "off"
+        [identity] = session.scalars(select(ChannelIdentity)).all()
+        assert identity.blocked_at is not None
     assert world.job_run_at() is None
-    # The sync does not bring the job back.
+    # The sync does not bring the job back, even with the frequency set again.
+    world.set_nudges(frequency="weekly")
     assert await world.runtime.sync(START) == (0, 0)
 
 
-async def test_modules_alternate_with_encouragement_carry_a_button_and_never_repeat(
+async def test_modules_alternate_with_encouragement_and_carry_their_own_buttons(
     world: World,
 ) -> None:
     for week in range(4):
         due = START + timedelta(days=7 * week)
         world.clock.now = due
-        assert (await world.runtime.run(world.seeker_id, due)).status == "sent"
+        assert await world.run(due) == "queued"
 
     log = world.log()
     assert [row.kind for row in log] == ["encouragement", MODULE, "encouragement", MODULE]
+    assert [row.status for row in log] == ["sent"] * 4
     modules = [row.module_id for row in log if row.kind == MODULE]
     assert len(set(modules)) == 2 and modules[0] == "excel-voor-beginners"
-    sent = world.sent()
-    assert "reply_markup" not in sent[0] or sent[0]["reply_markup"] is None
-    markup = sent[1]["reply_markup"]
-    assert isinstance(markup, dict)
-    [[button]] = markup["inline_keyboard"]
-    assert button["text"] == "Ik heb hem gedaan"
-    assert done_callback_id(button["callback_data"]) == log[1].id
+    sent = world.fake.sent_messages(world.chat)
+    assert callback_data_of(sent[0].result) == [f"{STOP_PREFIX}{log[0].id}"]
+    assert callback_data_of(sent[1].result) == [
+        f"{DONE_PREFIX}{log[1].id}",
+        f"{STOP_PREFIX}{log[1].id}",
+    ]
+    titles = [row[0]["text"] for row in sent[1].params["reply_markup"]["inline_keyboard"]]
+    assert titles == ["Ik heb hem gedaan", "Stop de berichtjes"]
+    assert button_log_id(f"{DONE_PREFIX}{log[1].id}", DONE_PREFIX) == log[1].id
 
     with session_scope(world.engine) as session:
         assert record_completion(
             session, nudge_log_id=log[1].id, channel="telegram", channel_user_id="1", now=START
+        ) is False  # fmt: skip
+        chat = str(world.chat)
+        assert record_completion(
+            session, nudge_log_id=log[0].id, channel="telegram", channel_user_id=chat, now=START
         ) is False  # fmt: skip
         assert record_completion(
             session,
@@ -258,6 +348,29 @@ async def test_modules_alternate_with_encouragement_carry_a_button_and_never_rep
     assert world.log()[1].completed_at is not None
 
 
+async def test_a_send_cut_off_by_a_crash_is_found_and_not_sent_again(world: World) -> None:
+    assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
+    # What a gateway killed mid-send leaves: the row claimed, the message at Telegram, no record.
+    lease = timedelta(seconds=60)
+    with session_scope(world.engine) as session:
+        [row] = claim(session, now=START, lease=lease, channels=("telegram",))
+    await world.bot.send_message(
+        world.chat, row.payload["text"], reply_markup=keyboard(row.payload)
+    )
+    assert len(world.sent()) == 1
+
+    world.clock.now = START + lease + timedelta(seconds=1)  # the lease ran out
+    await world.outbox.drain()
+
+    assert len(world.sent()) == 1
+    assert [entry.status for entry in world.log()] == ["sent"]
+    with session_scope(world.engine) as session:
+        stored = session.get(OutboxMessage, row.id)
+        assert stored is not None and stored.status == "sent"
+        [call] = world.fake.sent_messages(world.chat)
+        assert stored.provider_message_id == str(call.result["message_id"])
+
+
 async def test_the_sync_adds_missing_jobs_removes_withdrawn_ones_and_survives_a_restart(
     world: World,
 ) -> None:
@@ -265,13 +378,14 @@ async def test_the_sync_adds_missing_jobs_removes_withdrawn_ones_and_survives_a_
     assert world.runtime.job_ids() == [f"nudge:{world.seeker_id}"]
     job = world.runtime.scheduler.get_job(f"nudge:{world.seeker_id}")
     assert job is not None
-    assert (job.coalesce, job.misfire_grace_time, job.max_instances) == (True, 60, 1)
+    assert (job.coalesce, job.misfire_grace_time, job.max_instances) == (True, None, 1)
     assert job.func_ref == "bot.nudges:send_nudge"
+    assert isinstance(job.trigger, NudgeTrigger)
 
     # A restart: a new scheduler on the same job store finds the job and adds none.
     await world.runtime.stop()
     restarted = NudgeScheduler(
-        world.settings, engine=world.engine, bot=world.bot, catalogue=CATALOGUE, clock=world.clock
+        world.settings, engine=world.engine, catalogue=CATALOGUE, clock=world.clock
     )
     await restarted.start(paused=True)
     try:
@@ -286,22 +400,43 @@ async def test_the_sync_adds_missing_jobs_removes_withdrawn_ones_and_survives_a_
     world.runtime = restarted  # the fixture stops it again, harmlessly
 
 
+async def test_the_first_nudge_comes_the_configured_time_after_the_yes(
+    fresh_engine: Engine,
+) -> None:
+    with session_scope(fresh_engine) as session:
+        seeker = save_profile(
+            session=session, channel="telegram", channel_user_id="42", language="nl", values={}
+        )
+        record_consent(session=session, job_seeker=seeker, purpose="nudges", given=True)
+    settings = make_settings(
+        database_url=str(fresh_engine.url), nudge_first_after_minutes=90, nudge_quiet_hours="off"
+    )
+    runtime = NudgeScheduler(settings, engine=fresh_engine, catalogue=CATALOGUE)
+    await runtime.start(paused=True)
+    try:
+        assert await runtime.sync(START) == (1, 0)
+        [job] = runtime.scheduler.get_jobs(jobstore="default")
+        assert job.trigger.run_date == START + timedelta(minutes=90)
+    finally:
+        await runtime.stop()
+
+
+def test_a_job_that_did_not_replace_itself_fires_again() -> None:
+    trigger = NudgeTrigger(START)
+    assert trigger.get_next_fire_time(None, START) == START
+    assert trigger.get_next_fire_time(START, START) == START + timedelta(seconds=RERUN_SECONDS)
+
+
 async def test_after_downtime_a_nudge_within_the_grace_window_is_sent_once(
     world: World,
 ) -> None:
     # The job store holds a job that fell due 30 s ago (grace: 1 minute); then the gateway starts.
-    world.runtime.schedule_person(
-        world.seeker_id, datetime.now(timezone.utc) - timedelta(seconds=30)
-    )
+    world.real_time()
+    world.runtime.schedule_person(world.seeker_id, world.clock.now - timedelta(seconds=30))
     world.runtime.scheduler.resume()
 
-    await settle(
-        lambda: (
-            bool(world.log())
-            and world.log()[0].status != "claimed"
-            and world.job_run_at() is not None
-        )
-    )
+    await settle(lambda: bool(world.log()) and world.job_run_at() is not None)
+    await world.outbox.drain()
     assert len(world.sent()) == 1
     assert [row.status for row in world.log()] == ["sent"]
     # No second run can come: the job now waits for next week's nudge.
@@ -312,12 +447,48 @@ async def test_after_downtime_a_nudge_within_the_grace_window_is_sent_once(
 async def test_after_downtime_beyond_the_grace_window_the_nudge_is_logged_as_missed(
     world: World,
 ) -> None:
-    due = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=10)
+    world.real_time()
+    due = world.clock.now.replace(microsecond=0) - timedelta(minutes=10)
     world.runtime.schedule_person(world.seeker_id, due)
     world.runtime.scheduler.resume()
 
-    await settle(lambda: bool(world.log()) and world.job_run_at() is not None)
+    await settle(lambda: bool(world.log()) and world.job_run_at() not in (None, due))
+    await world.outbox.drain()
     [row] = world.log()
     assert row.status == "missed" and as_utc(row.due_at or START) == due
     assert world.sent() == []
-    assert world.job_run_at() is not None
+    next_run = world.job_run_at()
+    assert next_run is not None and next_run > world.clock.now
+
+
+async def test_the_status_counts(world: World) -> None:
+    world.clock.now = datetime(2026, 11, 23, 12, 0, tzinfo=AMSTERDAM)
+    assert await world.run(world.clock.now) == "queued"
+    with session_scope(world.engine) as session:
+        counts = status_counts(session, world.clock.now)
+    assert counts["scheduled"] == 1 and counts["sent_today"] == 1
+    assert counts["due"] == 0 and counts["queued"] == 0
+    with session_scope(world.engine) as session:
+        later = status_counts(session, world.clock.now + timedelta(days=8))
+    assert later["due"] == 1 and later["sent_today"] == 0
+
+
+async def test_the_status_command(world: World) -> None:
+    world.real_time()
+    assert await world.run(world.clock.now) == "queued"
+    env = {
+        **settings_env(make_settings(database_url=world.engine.url.render_as_string(False))),
+        "PATH": "/usr/bin:/bin",
+    }
+
+    def status(*extra: str) -> str:
+        return subprocess.run(
+            [str(PROJECT_PYTHON), "-m", "bot.cli", "nudges", "status", *extra],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=True,
+        ).stdout  # fmt: skip
+
+    table = await asyncio.to_thread(status)
+    assert re.search(r"^scheduled\s+1\s", table, re.MULTILINE)
+    assert re.search(r"^sent today\s+1\s*$", table, re.MULTILINE)
+    counts = json.loads(await asyncio.to_thread(status, "--json"))
+    assert counts == counts | {"sent_today": 1, "scheduled": 1, "queued": 0, "failed_today": 0}

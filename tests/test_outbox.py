@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from telegram import Bot
 
-from bot.outbox import OutboxWorker, keyboard, take_inbox
+from bot.outbox import MessageIds, OutboxWorker, claim, keyboard, renew_lease, take_inbox
 from bot.settings import Settings
 from store.db import session_scope
 from store.handovers import request_handover, tell_person
@@ -337,3 +337,31 @@ async def test_status_messages_for_the_web_chat_wait_for_the_next_reply(world: W
 
     assert texts == ["Anna van Werkbrug heeft je profiel gelezen en neemt contact met je op."]
     assert again == []
+
+
+def test_the_ids_a_cut_off_send_can_have_are_bounded_by_what_was_seen() -> None:
+    restarted = MessageIds()
+    assert restarted.ceiling(101) is None  # nothing seen yet: the probe limit bounds it
+    restarted.note(120)  # an update: it may be one Telegram delivers again, older than the send
+    assert restarted.ceiling(101) is None
+    restarted.note(140, sent=True)  # the first send after a restart: the cut-off one came before
+    restarted.note(180, sent=True)
+    assert restarted.ceiling(101) == 139
+    assert restarted.ceiling(140) == 139  # nothing can be in 140..139: it never arrived
+    # In one process (a timeout, no restart) every id seen later is an upper bound.
+    assert restarted.ceiling(150) == 180
+    assert restarted.ceiling(181) is None
+
+
+async def test_a_worker_whose_claim_was_taken_over_does_not_send(world: World) -> None:
+    lease = timedelta(seconds=60)
+    with session_scope(world.engine) as session:
+        first = claim(session, now=START, lease=lease, channels=("telegram",), most=1)
+    later = START + lease + timedelta(seconds=1)
+    with session_scope(world.engine) as session:
+        second = claim(session, now=later, lease=lease, channels=("telegram",), most=1)
+    assert [row.id for row in first] == [row.id for row in second]
+    assert second[0].recovered and second[0].attempts == first[0].attempts + 1
+    with session_scope(world.engine) as session:
+        assert not renew_lease(session, row=first[0], until=later + lease)
+        assert renew_lease(session, row=second[0], until=later + lease)

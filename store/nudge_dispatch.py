@@ -1,0 +1,446 @@
+"""A person's nudges in the database: what is due, queueing one for the outbox, and its end.
+
+A due nudge is *queued* in one transaction: its NudgeLog row, unique on (person, due moment),
+and the outbox row that carries the message. Of several gateways running the same due nudge
+only one insert succeeds, and the outbox delivers what was queued exactly once, across a
+crash too (bot/outbox.py). Every nudge carries buttons that name its log row, which is what
+lets the outbox recognise a send cut off by a crash.
+
+Which nudge (the alternation rule): a person who told the bot development points, roles or
+sectors gets a module after every encouragement, as long as a module they were never sent is
+left; everyone else, and every other nudge, is an encouragement. The first nudge is an
+encouragement: a warm start before a suggestion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.jobs import JOBS, JOBS_TABLE, stop_nudges
+from store.models import (
+    ChannelIdentity,
+    Consent,
+    Handover,
+    JobSeeker,
+    NudgeLog,
+    NudgeSettings,
+    OutboxMessage,
+    ProfileItem,
+    SuccessMoment,
+    as_utc,
+)
+from store.nudge_catalogue import Catalogue
+from store.nudge_choice import choose_encouragement, choose_module
+from store.nudge_schedule import (
+    AMSTERDAM,
+    DEFAULT_QUIET,
+    QuietHours,
+    in_quiet_hours,
+    next_due,
+    shift_out_of_quiet_hours,
+)
+from store.profiles import has_consent
+
+ENCOURAGEMENT = "encouragement"
+MODULE = "elearning"
+NUDGE_KIND = "nudge"  # the outbox payload's kind
+DONE_PREFIX = "nudge:done:"
+STOP_PREFIX = "nudge:stop:"
+DONE_BUTTON = {"nl": "Ik heb hem gedaan", "en": "I did it"}
+STOP_BUTTON = {"nl": "Stop de berichtjes", "en": "Stop these messages"}
+MODULE_INTRO = {"nl": "Misschien iets voor jou", "en": "Something for you, perhaps"}
+DEFAULT_FREQUENCY = "weekly"  # NudgeSettings' own default, for someone without a row yet
+# Rows that say a nudge went out (or is on its way): they count for rotation and "never repeat".
+DELIVERED = ("queued", "claimed", "sent")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """When nudges may go out: the quiet hours and how soon the first one comes."""
+
+    quiet: QuietHours | None = DEFAULT_QUIET
+    first_after: timedelta | None = None
+
+
+DEFAULT_RULES = Rules()
+
+
+def utc(moment: datetime) -> datetime:
+    """An instant as UTC (SQLite keeps wall time without the zone: the claim key must match)."""
+    return moment.astimezone(timezone.utc)
+
+
+def _lang(language: str) -> str:
+    return "en" if language.startswith("en") else "nl"
+
+
+def _frequency(session: Session, job_seeker_id: int) -> tuple[str, datetime | None]:
+    """A person's frequency and pause end."""
+    settings = session.get(NudgeSettings, job_seeker_id)
+    if settings is None:
+        return DEFAULT_FREQUENCY, None
+    paused = as_utc(settings.paused_until) if settings.paused_until else None
+    return settings.frequency, paused
+
+
+def last_due(session: Session, job_seeker_id: int) -> datetime | None:
+    """The latest due moment in a person's nudge log (sent, failed or missed alike)."""
+    latest = session.scalar(
+        select(func.max(NudgeLog.due_at)).where(NudgeLog.job_seeker_id == job_seeker_id)
+    )
+    if latest is None:
+        latest = session.scalar(
+            select(func.max(NudgeLog.at)).where(NudgeLog.job_seeker_id == job_seeker_id)
+        )
+    return as_utc(latest) if latest is not None else None
+
+
+def plan_next(
+    session: Session, job_seeker_id: int, now: datetime, rules: Rules = DEFAULT_RULES
+) -> datetime | None:
+    """When the person's next nudge is due, from their settings and log."""
+    frequency, paused_until = _frequency(session, job_seeker_id)
+    return next_due(
+        now=now,
+        frequency=frequency,
+        paused_until=paused_until,
+        last_sent_at=last_due(session, job_seeker_id),
+        quiet=rules.quiet,
+        first_after=rules.first_after,
+    )
+
+
+def telegram_chat(session: Session, job_seeker_id: int) -> int | None:
+    """The person's reachable Telegram chat (a private chat's id is the user's id)."""
+    user_id = session.scalar(
+        select(ChannelIdentity.channel_user_id)
+        .where(
+            ChannelIdentity.job_seeker_id == job_seeker_id,
+            ChannelIdentity.channel == "telegram",
+            ChannelIdentity.blocked_at.is_(None),
+        )
+        .order_by(ChannelIdentity.id)
+        .limit(1)
+    )
+    return int(user_id) if user_id and user_id.lstrip("-").isdigit() else None
+
+
+def _placed(session: Session, job_seeker_id: int) -> bool:
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Handover)
+            .where(Handover.job_seeker_id == job_seeker_id, Handover.status == "placed")
+        )
+    )
+
+
+def _content(
+    session: Session, seeker: JobSeeker, catalogue: Catalogue
+) -> tuple[str, str | None, str | None, str]:
+    """(kind, module id, encouragement id, text) of the person's next nudge."""
+    history = session.execute(
+        select(NudgeLog.kind, NudgeLog.module_id, NudgeLog.encouragement_id)
+        .where(NudgeLog.job_seeker_id == seeker.id, NudgeLog.status.in_(DELIVERED))
+        .order_by(NudgeLog.id)
+    ).all()
+    items: dict[str, list[str]] = {}
+    for kind, value in session.execute(
+        select(ProfileItem.kind, ProfileItem.value)
+        .where(ProfileItem.job_seeker_id == seeker.id)
+        .order_by(ProfileItem.kind, ProfileItem.position)
+    ):
+        items.setdefault(kind, []).append(value)
+    wishes = {
+        "development_points": items.get("development_point", []),
+        "roles": items.get("role", []),
+        "sectors": items.get("sector", []),
+    }
+    language = seeker.language
+    if any(wishes.values()) and history and history[-1].kind == ENCOURAGEMENT:
+        done = {row.module_id for row in history if row.module_id}
+        module = choose_module(catalogue, done_module_ids=done, **wishes)
+        if module is not None:
+            text = (
+                f"{MODULE_INTRO[_lang(language)]}: "
+                f"{module.title.get(language)} ({module.duration_minutes} min)\n"
+                f"{module.description.get(language)}\n{module.url}"
+            )
+            return MODULE, module.id, None, text
+    successes = session.scalars(
+        select(SuccessMoment.text)
+        .where(SuccessMoment.job_seeker_id == seeker.id)
+        .order_by(SuccessMoment.id)
+    ).all()
+    message_id, text = choose_encouragement(
+        catalogue,
+        language=language,
+        sent_ids=[row.encouragement_id for row in history if row.encouragement_id],
+        name=seeker.profile.name if seeker.profile else None,
+        talents=items.get("talent", []),
+        successes=list(successes),
+        seed=seeker.id,
+    )
+    return ENCOURAGEMENT, None, message_id, text
+
+
+def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
+    """A nudge's buttons as (title, callback data): they name its log row, so no two nudges
+    carry the same ones."""
+    lang = _lang(language)
+    rows = [[STOP_BUTTON[lang], f"{STOP_PREFIX}{log_id}"]]
+    if kind == MODULE:
+        rows.insert(0, [DONE_BUTTON[lang], f"{DONE_PREFIX}{log_id}"])
+    return rows
+
+
+def _wanted(session: Session, seeker: JobSeeker, now: datetime) -> str | int:
+    """The person's Telegram chat, or why they get no nudge now (stopped | paused)."""
+    frequency, paused_until = _frequency(session, seeker.id)
+    if frequency == "off" or not has_consent(session=session, job_seeker=seeker, purpose="nudges"):
+        return "stopped"
+    if _placed(session, seeker.id):
+        stop_nudges(session, seeker.id)
+        return "stopped"
+    chat_id = telegram_chat(session, seeker.id)
+    if chat_id is None:
+        return "stopped"  # only Telegram can be pushed to for now
+    if paused_until is not None and paused_until > now:
+        return "paused"
+    return chat_id
+
+
+def queue_nudge(
+    session: Session,
+    *,
+    catalogue: Catalogue,
+    job_seeker_id: int,
+    due_at: datetime,
+    now: datetime,
+    rules: Rules = DEFAULT_RULES,
+) -> tuple[str, int | None]:
+    """Queue the person's nudge due at `due_at` for the outbox, once; (status, log id).
+
+    status: queued | duplicate (another run queued it) | stopped | paused | deferred (quiet
+    hours) | gone (the person was deleted).
+    """
+    seeker = session.get(JobSeeker, job_seeker_id)
+    if seeker is None:
+        return "gone", None
+    chat_id = _wanted(session, seeker, now)
+    if isinstance(chat_id, str):
+        return chat_id, None
+    if in_quiet_hours(now, rules.quiet):
+        return "deferred", None
+    kind, module_id, encouragement_id, text = _content(session, seeker, catalogue)
+    row = NudgeLog(
+        job_seeker_id=job_seeker_id,
+        kind=kind,
+        module_id=module_id,
+        encouragement_id=encouragement_id,
+        due_at=utc(due_at),
+        status="queued",
+        at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # Another gateway queued this due nudge first: it is on its way already.
+        return "duplicate", None
+    session.add(
+        OutboxMessage(
+            idempotency_key=f"nudge:{row.id}",
+            job_seeker_id=job_seeker_id,
+            channel="telegram",
+            recipient=str(chat_id),
+            payload={
+                "kind": NUDGE_KIND,
+                "nudge_log_id": row.id,
+                "text": text,
+                "buttons": buttons(kind, seeker.language, row.id),
+            },
+            next_attempt_at=now,
+        )
+    )
+    return "queued", row.id
+
+
+def send_check(
+    session: Session, *, nudge_log_id: int, now: datetime, rules: Rules = DEFAULT_RULES
+) -> str | datetime:
+    """Just before the outbox sends a nudge: "send", "cancel" (the person said stop, paused
+    or is gone since it was queued), or the moment to wait for (quiet hours)."""
+    row = session.get(NudgeLog, nudge_log_id)
+    seeker = session.get(JobSeeker, row.job_seeker_id) if row is not None else None
+    if row is None or seeker is None:
+        return "cancel"
+    if isinstance(_wanted(session, seeker, now), str):
+        return "cancel"
+    if in_quiet_hours(now, rules.quiet):
+        return shift_out_of_quiet_hours(now, rules.quiet)
+    return "send"
+
+
+def finish_nudge(
+    session: Session, *, nudge_log_id: int, status: str, detail: str | None, now: datetime
+) -> None:
+    """Record how a queued nudge ended: sent | failed | cancelled | blocked. A blocked bot
+    marks the person's Telegram identity unreachable and stops their nudges."""
+    row = session.get(NudgeLog, nudge_log_id)
+    if row is None:  # the person was deleted while it was being sent
+        return
+    row.status = status
+    row.detail = detail
+    if status == "sent":
+        row.at = now
+    if status == "blocked":
+        for identity in session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.job_seeker_id == row.job_seeker_id,
+                ChannelIdentity.channel == "telegram",
+            )
+        ):
+            identity.blocked_at = now
+        stop_nudges(session, row.job_seeker_id)
+
+
+def record_missed(
+    session: Session, *, job_seeker_id: int, due_at: datetime, now: datetime
+) -> bool:
+    """Log a nudge the gateway was down for beyond the grace window; False if already logged."""
+    if session.get(JobSeeker, job_seeker_id) is None:
+        return False
+    # "none": nothing was chosen, so it does not count for rotation.
+    row = NudgeLog(
+        job_seeker_id=job_seeker_id, kind="none", due_at=utc(due_at), status="missed", at=now
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+def record_completion(
+    session: Session, *, nudge_log_id: int, channel: str, channel_user_id: str, now: datetime
+) -> bool:
+    """The person pressed "Ik heb hem gedaan" on a module nudge; False if it is not theirs."""
+    row = session.get(NudgeLog, nudge_log_id)
+    if (
+        row is None
+        or row.kind != MODULE
+        or row.job_seeker_id != owner(session, channel, channel_user_id)
+    ):
+        return False
+    if row.completed_at is None:
+        row.completed_at = now
+    return True
+
+
+def owner(session: Session, channel: str, channel_user_id: str) -> int | None:
+    """The job seeker behind a channel identity."""
+    return session.scalar(
+        select(ChannelIdentity.job_seeker_id).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.channel_user_id == channel_user_id
+        )
+    )
+
+
+def button_log_id(data: str, prefix: str) -> int | None:
+    """The nudge log id in a button's callback data `<prefix><id>`."""
+    rest = data.removeprefix(prefix)
+    return int(rest) if rest != data and rest.isdigit() else None
+
+
+def _job_ids(session: Session) -> set[int]:
+    existing: set[int] = set()
+    if inspect(session.connection()).has_table(JOBS_TABLE):
+        for job_id in session.scalars(select(JOBS.c.id).where(JOBS.c.id.like("nudge:%"))):
+            suffix = job_id.removeprefix("nudge:")
+            if suffix.isdigit():
+                existing.add(int(suffix))
+    return existing
+
+
+def wanted_jobs(
+    session: Session, now: datetime, rules: Rules = DEFAULT_RULES
+) -> tuple[dict[int, datetime], list[int]]:
+    """People who should have a nudge job and have none (with its due moment), and people
+    who have one and should not."""
+    latest: dict[int, bool] = {}
+    for seeker_id, given in session.execute(
+        select(Consent.job_seeker_id, Consent.given)
+        .where(Consent.purpose == "nudges")
+        .order_by(Consent.at, Consent.id)
+    ):
+        latest[seeker_id] = given
+    off = set(
+        session.scalars(
+            select(NudgeSettings.job_seeker_id).where(NudgeSettings.frequency == "off")
+        ).all()
+    )
+    on_telegram = set(
+        session.scalars(
+            select(ChannelIdentity.job_seeker_id).where(
+                ChannelIdentity.channel == "telegram", ChannelIdentity.blocked_at.is_(None)
+            )
+        ).all()
+    )
+    wanted = {seeker for seeker, given in latest.items() if given} - off
+    wanted &= on_telegram
+    existing = _job_ids(session)
+    to_add: dict[int, datetime] = {}
+    for seeker_id in sorted(wanted - existing):
+        due = plan_next(session, seeker_id, now, rules)
+        if due is not None:
+            to_add[seeker_id] = due
+    return to_add, sorted(existing - wanted)
+
+
+def queued_count(session: Session) -> int:
+    """Nudges queued for the outbox and not yet sent."""
+    return session.scalar(select(func.count()).where(NudgeLog.status == "queued")) or 0
+
+
+def status_counts(session: Session, now: datetime) -> dict[str, Any]:
+    """Figures for `werkmaatje nudges status`."""
+    start_of_day = datetime.combine(now.astimezone(AMSTERDAM).date(), datetime.min.time())
+    today = start_of_day.replace(tzinfo=AMSTERDAM).astimezone(timezone.utc)
+    scheduled = due = 0
+    if inspect(session.connection()).has_table(JOBS_TABLE):
+        run_at = JOBS.c.next_run_time
+        nudge_jobs = JOBS.c.id.like("nudge:%")
+        scheduled = session.scalar(select(func.count()).where(nudge_jobs)) or 0
+        due = (
+            session.scalar(select(func.count()).where(and_(nudge_jobs, run_at <= now.timestamp())))
+            or 0
+        )
+    by_status: dict[str, int] = {
+        status: count
+        for status, count in session.execute(
+            select(NudgeLog.status, func.count())
+            .where(NudgeLog.at >= today)
+            .group_by(NudgeLog.status)
+        )
+    }
+    waiting = session.scalar(
+        select(func.count()).where(NudgeLog.status.in_(("queued", "claimed")))
+    )
+    return {
+        "scheduled": scheduled,
+        "due": due,
+        "queued": waiting or 0,
+        "sent_today": by_status.get("sent", 0),
+        "failed_today": by_status.get("failed", 0),
+        "blocked_today": by_status.get("blocked", 0),
+        "missed_today": by_status.get("missed", 0),
+        "cancelled_today": by_status.get("cancelled", 0),
+    }
