@@ -21,7 +21,7 @@ from telegram import Bot
 
 from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
 from bot.nudges import RERUN_SECONDS, NudgeScheduler, NudgeTrigger
-from bot.outbox import OutboxWorker, claim, keyboard
+from bot.outbox import MessageIds, OutboxWorker, claim, keyboard
 from bot.settings import Settings
 from store.db import make_engine, session_scope
 from store.export import export_job_seeker
@@ -352,8 +352,11 @@ async def test_a_send_cut_off_by_a_crash_is_found_and_not_sent_again(world: Worl
     assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
     # What a gateway killed mid-send leaves: the row claimed, the message at Telegram, no record.
     lease = timedelta(seconds=60)
+    killed = MessageIds()  # what the killed gateway had seen: its own last message, say
+    earlier = await world.bot.send_message(next(_CHATS), "een antwoord aan iemand anders")
+    killed.note(earlier.message_id, sent=True)
     with session_scope(world.engine) as session:
-        [row] = claim(session, now=START, lease=lease, channels=("telegram",))
+        [row] = claim(session, now=START, lease=lease, channels=("telegram",), seen=killed)
     await world.bot.send_message(
         world.chat, row.payload["text"], reply_markup=keyboard(row.payload)
     )
