@@ -249,26 +249,29 @@ def queue_nudge(
         at=now,
     )
     try:
+        # One savepoint for both rows: on SQLite releasing the outermost savepoint commits, so
+        # the log row and its message must be written inside it together.
         with session.begin_nested():
             session.add(row)
+            session.flush()
+            session.add(
+                OutboxMessage(
+                    idempotency_key=f"nudge:{row.id}",
+                    job_seeker_id=job_seeker_id,
+                    channel="telegram",
+                    recipient=str(chat_id),
+                    payload={
+                        "kind": NUDGE_KIND,
+                        "nudge_log_id": row.id,
+                        "text": text,
+                        "buttons": buttons(kind, seeker.language, row.id),
+                    },
+                    next_attempt_at=now,
+                )
+            )
     except IntegrityError:
         # Another gateway queued this due nudge first: it is on its way already.
         return "duplicate", None
-    session.add(
-        OutboxMessage(
-            idempotency_key=f"nudge:{row.id}",
-            job_seeker_id=job_seeker_id,
-            channel="telegram",
-            recipient=str(chat_id),
-            payload={
-                "kind": NUDGE_KIND,
-                "nudge_log_id": row.id,
-                "text": text,
-                "buttons": buttons(kind, seeker.language, row.id),
-            },
-            next_attempt_at=now,
-        )
-    )
     return "queued", row.id
 
 
