@@ -67,9 +67,10 @@ logger = logging.getLogger(__name__)
 
 SYNC_JOB_ID = "nudge-sync"
 RERUN_SECONDS = 120.0
-# One thread queues nudges: fast enough to stay ahead of Telegram's 30/s, and it leaves the
-# event loop (chat replies, the sends themselves) the processor.
-WORKERS = 1
+# Threads that queue nudges: a run waits on the database most of its time, so three keep
+# ahead of Telegram's 30/s where one did not, and the event loop (chat replies, the sends
+# themselves) keeps the processor.
+WORKERS = 3
 # Jobs taken from the store and not yet finished: few, so a killed gateway leaves few to rerun.
 MAX_IN_FLIGHT = 4 * WORKERS
 # Nudges queued ahead of the outbox: about ten seconds of sending. The rest wait in the job
@@ -275,6 +276,22 @@ class NudgeScheduler:
             replace_existing=True,
         )
 
+    def _reschedule(
+        self, job_seeker_id: int, run_at: datetime, *, due_at: datetime | None = None
+    ) -> None:
+        """schedule_person for a job that replaces itself: one read and one update, cheaper
+        than an insert that fails on the existing id and then an update."""
+        try:
+            self.scheduler.modify_job(
+                nudge_job_id(job_seeker_id),
+                "default",
+                trigger=NudgeTrigger(run_at),
+                args=[job_seeker_id, utc(due_at or run_at).isoformat(), utc(run_at).isoformat()],
+                next_run_time=run_at,
+            )
+        except JobLookupError:  # run directly, or removed meanwhile: add it afresh
+            self.schedule_person(job_seeker_id, run_at, due_at=due_at)
+
     def unschedule_person(self, job_seeker_id: int) -> None:
         """Remove the person's job, if there is one."""
         try:
@@ -332,9 +349,9 @@ class NudgeScheduler:
         if outcome.status == "queued" and self._wake is not None:
             self._wake()
         if outcome.status == "deferred" and outcome.run_at is not None:
-            self.schedule_person(job_seeker_id, outcome.run_at, due_at=due_at)
+            self._reschedule(job_seeker_id, outcome.run_at, due_at=due_at)
         elif outcome.run_at is not None:
-            self.schedule_person(job_seeker_id, outcome.run_at)
+            self._reschedule(job_seeker_id, outcome.run_at)
         else:
             self.unschedule_person(job_seeker_id)
         return outcome

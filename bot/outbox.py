@@ -46,6 +46,7 @@ PUSH_CHANNELS = ("telegram", "email")
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 50
 LANES = 6
+CLAIM_TRIES = 3
 NOT_MODIFIED = "message is not modified"
 
 
@@ -215,9 +216,30 @@ def claim(
 ) -> list[Claimed]:
     """Claim up to `most` due rows for this process; a row another process holds is left
     alone."""
-    look_at = min(BATCH, most + 4)  # a few more than wanted, for chats busy elsewhere
+    for _ in range(CLAIM_TRIES):
+        claimed, lost = _claim_once(
+            session, now=now, lease=lease, channels=channels, seen=seen, most=most
+        )
+        if claimed or not lost:
+            return claimed
+    return []  # other workers were faster every time: they send
+
+
+def _claim_once(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    channels: tuple[str, ...],
+    seen: MessageIds | None,
+    most: int,
+) -> tuple[list[Claimed], bool]:
+    """One try of claim; also whether a row was taken by another worker meanwhile."""
+    # A few more than wanted, for chats busy elsewhere and rows other lanes are claiming.
+    look_at = min(BATCH, most + LANES + 4)
     # Two queries rather than one with OR: each walks the due index in order, so the cost
-    # does not grow with the rows already sent.
+    # does not grow with the rows already sent. Rows another worker is claiming right now
+    # are skipped rather than waited for (PostgreSQL; SQLite has one writer at a time anyway).
     cut_off = session.scalars(
         select(OutboxMessage)
         .where(
@@ -227,6 +249,7 @@ def claim(
         )
         .order_by(OutboxMessage.id)
         .limit(look_at)
+        .with_for_update(skip_locked=True)
     ).all()
     pending = session.scalars(
         select(OutboxMessage)
@@ -237,9 +260,11 @@ def claim(
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(look_at)
+        .with_for_update(skip_locked=True)
     ).all()
     rows = [*cut_off, *pending]
     claimed: list[Claimed] = []
+    lost = False
     busy: set[tuple[str, str]] = set()
     for row in rows:
         if len(claimed) >= most:
@@ -276,7 +301,8 @@ def claim(
             )
         )
         if result.rowcount != 1:
-            continue  # another gateway was faster
+            lost = True  # another worker was faster
+            continue
         busy.add(target)
         claimed.append(
             Claimed(
@@ -290,7 +316,7 @@ def claim(
                 previous_message_id=previous,
             )
         )
-    return claimed
+    return claimed, lost
 
 
 def renew_lease(session: Session, *, row: Claimed, until: datetime) -> bool:
@@ -350,6 +376,7 @@ class OutboxWorker:
         self._telegram_bot = telegram_bot
         self._clock = clock
         self._wake = asyncio.Event()
+        self._failing = False
         self._task: asyncio.Task[None] | None = None
         self._rules = Rules(quiet=settings.quiet_hours)
 
@@ -378,48 +405,72 @@ class OutboxWorker:
 
     def wake(self) -> None:
         """Look at the outbox now: something was queued."""
+        # Every lane idle now waits on this event; lanes that go idle later wait on a new one.
         self._wake.set()
+        self._wake = asyncio.Event()
 
     async def _run(self) -> None:
+        # A few lanes side by side, so the database work around one send overlaps the wait for
+        # the next; the bot's rate limiter paces what they send together. Each lane goes on
+        # while rows are due and idles on its own, so one busy lane never keeps the others
+        # waiting.
+        await asyncio.gather(*(self._keep_sending() for _ in range(LANES)))
+
+    async def _keep_sending(self) -> None:
         while True:
+            woken = self._wake  # a wake from now on ends the idle wait below
             try:
-                await self.drain()
+                await self._lane(await self._sendable())
             except Exception as error:  # the worker must outlive a database outage
-                logger.error("The outbox could not be read: %s; retrying", type(error).__name__)
+                if not self._failing:  # one line per outage, not one per lane and poll
+                    logger.error("The outbox could not be read: %s; retrying",
+                                 type(error).__name__)  # fmt: skip
+                self._failing = True
+            else:
+                if self._failing:
+                    logger.info("The outbox can be read again")
+                self._failing = False
             try:
-                await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
+                await asyncio.wait_for(woken.wait(), self.settings.outbox_poll_seconds)
             except asyncio.TimeoutError:
                 pass
-            self._wake.clear()
 
-    async def drain(self) -> int:
-        """Send every due row; the number handled."""
+    async def _sendable(self) -> tuple[str, ...]:
         channels = self.channels
         if "telegram" in channels and await self._telegram_bot() is None:  # type: ignore[misc]
             # Not connected yet: leave Telegram's rows alone rather than use up their attempts.
             channels = tuple(channel for channel in channels if channel != "telegram")
-        if not channels:
-            return 0
-        # A few lanes side by side, so the database work around one send overlaps the wait for
-        # the next; the bot's rate limiter paces what they send together.
+        return channels
+
+    async def drain(self) -> int:
+        """Send every due row now; the number handled."""
+        channels = await self._sendable()
         counts = await asyncio.gather(*(self._lane(channels) for _ in range(LANES)))
         return sum(counts)
 
     async def _lane(self, channels: tuple[str, ...]) -> int:
         handled = 0
-        while True:
+        while channels:
             now = self._clock()
             lease = timedelta(seconds=self.settings.outbox_lease_seconds)
             # One row at a time: a gateway killed mid-send leaves at most one row per lane whose
             # fate must be looked up at Telegram, not a whole batch.
-            rows = await self._in_session(
-                partial(claim, now=now, lease=lease, channels=channels, seen=self.seen, most=1)
+            claimed = await self._in_session(
+                partial(self._claim_one, now=now, lease=lease, channels=channels)
             )
-            if not rows:
+            if not claimed:
                 return handled
-            for row in rows:
-                await self._deliver(row)
+            for row, allowed in claimed:
+                await self._deliver(row, allowed)
                 handled += 1
+        return handled
+
+    def _claim_one(
+        self, session: Session, *, now: datetime, lease: timedelta, channels: tuple[str, ...]
+    ) -> list[tuple[Claimed, bool | datetime]]:
+        """A due row, and whether it may still go out (see still_allowed), in one transaction."""
+        rows = claim(session, now=now, lease=lease, channels=channels, seen=self.seen, most=1)
+        return [(row, still_allowed(session, row, now, self._rules)) for row in rows]
 
     def _lease_end(self) -> datetime:
         return self._clock() + timedelta(seconds=self.settings.outbox_lease_seconds)
@@ -427,11 +478,7 @@ class OutboxWorker:
     async def _in_session(self, work: Callable[[Session], Any]) -> Any:
         return await in_thread(self._engine(), work)
 
-    async def _deliver(self, row: Claimed) -> None:
-        now = self._clock()
-        allowed = await self._in_session(
-            lambda session: still_allowed(session, row, now, self._rules)
-        )
+    async def _deliver(self, row: Claimed, allowed: bool | datetime) -> None:
         if isinstance(allowed, datetime):
             await self._defer(row, allowed)
             return

@@ -14,11 +14,12 @@ encouragement: a warm start before a suggestion.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, inspect, select
+from sqlalchemy import String, and_, cast, exists, func, inspect, literal, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -363,49 +364,61 @@ def button_log_id(data: str, prefix: str) -> int | None:
     return int(rest) if rest != data and rest.isdigit() else None
 
 
-def _job_ids(session: Session) -> set[int]:
-    existing: set[int] = set()
-    if inspect(session.connection()).has_table(JOBS_TABLE):
-        for job_id in session.scalars(select(JOBS.c.id).where(JOBS.c.id.like("nudge:%"))):
-            suffix = job_id.removeprefix("nudge:")
-            if suffix.isdigit():
-                existing.add(int(suffix))
-    return existing
+def _wants_nudges() -> Any:
+    """SQL: the person (JobSeeker) said yes to nudges last, has not turned them off, and can be
+    reached on Telegram."""
+    latest_decision = (
+        select(Consent.given)
+        .where(Consent.job_seeker_id == JobSeeker.id, Consent.purpose == "nudges")
+        .order_by(Consent.at.desc(), Consent.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    turned_off = exists().where(
+        NudgeSettings.job_seeker_id == JobSeeker.id, NudgeSettings.frequency == "off"
+    )
+    on_telegram = exists().where(
+        ChannelIdentity.job_seeker_id == JobSeeker.id,
+        ChannelIdentity.channel == "telegram",
+        ChannelIdentity.blocked_at.is_(None),
+    )
+    return and_(latest_decision == true(), ~turned_off, on_telegram)
 
 
 def wanted_jobs(
     session: Session, now: datetime, rules: Rules = DEFAULT_RULES
 ) -> tuple[dict[int, datetime], list[int]]:
     """People who should have a nudge job and have none (with its due moment), and people
-    who have one and should not."""
-    latest: dict[int, bool] = {}
-    for seeker_id, given in session.execute(
-        select(Consent.job_seeker_id, Consent.given)
-        .where(Consent.purpose == "nudges")
-        .order_by(Consent.at, Consent.id)
-    ):
-        latest[seeker_id] = given
-    off = set(
-        session.scalars(
-            select(NudgeSettings.job_seeker_id).where(NudgeSettings.frequency == "off")
-        ).all()
-    )
-    on_telegram = set(
-        session.scalars(
-            select(ChannelIdentity.job_seeker_id).where(
-                ChannelIdentity.channel == "telegram", ChannelIdentity.blocked_at.is_(None)
+    who have one and should not.
+
+    The comparison runs in the database: with 100,000 people it returns the few differences,
+    not everyone's consent and job.
+    """
+    job_of_person = literal("nudge:") + cast(JobSeeker.id, String)
+    missing_query = select(JobSeeker.id).where(_wants_nudges()).order_by(JobSeeker.id)
+    unwanted: Sequence[str] = []
+    if inspect(session.connection()).has_table(JOBS_TABLE):  # else no job exists yet
+        missing_query = missing_query.where(~exists().where(JOBS.c.id == job_of_person))
+        unwanted = session.scalars(
+            select(JOBS.c.id)
+            .where(
+                JOBS.c.id.like("nudge:%"),
+                ~exists().where(job_of_person == JOBS.c.id, _wants_nudges()),
             )
+            .order_by(JOBS.c.id)
         ).all()
-    )
-    wanted = {seeker for seeker, given in latest.items() if given} - off
-    wanted &= on_telegram
-    existing = _job_ids(session)
+    missing = session.scalars(missing_query).all()
     to_add: dict[int, datetime] = {}
-    for seeker_id in sorted(wanted - existing):
+    for seeker_id in missing:
         due = plan_next(session, seeker_id, now, rules)
         if due is not None:
             to_add[seeker_id] = due
-    return to_add, sorted(existing - wanted)
+    to_remove = sorted(
+        int(suffix)
+        for suffix in (job_id.removeprefix("nudge:") for job_id in unwanted)
+        if suffix.isdigit()
+    )
+    return to_add, to_remove
 
 
 def queued_count(session: Session) -> int:
