@@ -82,6 +82,12 @@ def want_nudges(
         settings.frequency = DEFAULT_FREQUENCY
     if end_pause:
         settings.paused_until = None
+    if channel == "telegram":
+        # Writing on Telegram: whoever blocked the bot there (a 403 stopped their nudges) has
+        # unblocked it, so nudges can reach them again.
+        for identity in job_seeker.identities:
+            if identity.channel == "telegram":
+                identity.blocked_at = None
     remove_person_jobs(session, job_seeker.id)
     session.flush()
     ever_sent = session.scalar(select(exists().where(NudgeLog.job_seeker_id == job_seeker.id)))

@@ -23,7 +23,9 @@ from actions.nudges import (
     ActionNudgesStop,
 )
 from store.db import session_scope
-from store.models import Consent, NudgeLog, NudgeSettings, as_utc
+from store.jobs import stop_nudges
+from store.models import ChannelIdentity, Consent, NudgeLog, NudgeSettings, as_utc
+from store.nudge_dispatch import wanted_jobs
 from store.profiles import (
     complete_profile,
     find_job_seeker,
@@ -663,6 +665,35 @@ async def test_again_after_a_stop_is_a_yes_at_every_week(store_database: Engine)
     assert nudge_decisions(store_database, sender_id) == [True, False, True]
     assert settings(store_database, sender_id) == ("weekly", None)
     assert not nudge_job_exists(store_database, job_seeker)
+
+
+async def test_again_on_telegram_after_blocking_the_bot_makes_the_person_reachable(
+    store_database: Engine,
+) -> None:
+    sender_id = new_sender()
+    job_seeker = finished_profile(store_database, sender_id, nudges=[True], frequency="weekly")
+    with session_scope(store_database) as session:
+        # A nudge met a 403: the person blocked the bot, so their nudges stopped.
+        stop_nudges(session, job_seeker)
+        for identity in session.scalars(
+            select(ChannelIdentity).where(ChannelIdentity.job_seeker_id == job_seeker)
+        ):
+            identity.blocked_at = NOW
+    with session_scope(store_database) as session:
+        assert job_seeker not in wanted_jobs(session, NOW)[0]
+
+    await ActionNudgesResume().run(
+        CollectingDispatcher(),
+        tracker_for(sender_id, "stuur me weer tips", "nudges_resume"),
+        domain(),
+    )
+
+    with session_scope(store_database) as session:
+        identity = session.scalars(
+            select(ChannelIdentity).where(ChannelIdentity.job_seeker_id == job_seeker)
+        ).one()
+        assert identity.blocked_at is None
+        assert job_seeker in wanted_jobs(session, NOW)[0]
 
 
 async def test_again_ends_a_pause_and_keeps_the_frequency(store_database: Engine) -> None:
