@@ -115,6 +115,8 @@ def send_nudge(job_seeker_id: int, due_at_iso: str, run_at_iso: str | None = Non
         logger.error("Nudge for job seeker %s not queued: the nudge scheduler is not running",
                      job_seeker_id)  # fmt: skip
         return
+    if runtime.stopping:
+        return  # the gateway is stopping: the job stays in the store and runs after the restart
     due_at = datetime.fromisoformat(due_at_iso)
     run_at = datetime.fromisoformat(run_at_iso) if run_at_iso else due_at
     runtime.run_now(job_seeker_id, due_at, run_at=run_at)
@@ -212,6 +214,11 @@ class NudgeScheduler:
         self._backlog_count = 0
         self.started_at = utcnow()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether stop() was called."""
+        return self._stopped.is_set()
+
     def _room(self) -> int:
         if self._stopped.is_set():
             return 0  # stopping: the scheduler's thread may look once more; hand it nothing
@@ -255,10 +262,9 @@ class NudgeScheduler:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         # Let a run in progress finish (cancelled, it would leave a connection open); jobs
-        # that were waiting run again after the restart.
+        # that were waiting return at once (see send_nudge) and run again after the restart.
         await asyncio.wait_for(
-            asyncio.to_thread(self._executor._pool.shutdown, True, cancel_futures=True),
-            STOP_TIMEOUT_SECONDS,
+            asyncio.to_thread(self._executor._pool.shutdown, True), STOP_TIMEOUT_SECONDS
         )
         if _active is self:
             _active = None
