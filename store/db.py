@@ -31,6 +31,12 @@ def database_url() -> str:
     return normalise_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
 
+# Connections kept open per process. The gateway uses a dozen side by side under load (the
+# outbox lanes, the threads that queue nudges, the scheduler); with fewer kept, every extra one
+# is opened and closed again per use, and on PostgreSQL each opening starts a server process.
+POOL = {"pool_size": 16, "max_overflow": 16}
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Rasa's action server, the gateway and the CLI open the same file: WAL lets readers
     # go on while one writes, and the busy timeout waits for a writer instead of failing.
@@ -49,10 +55,10 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, **POOL)
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 @lru_cache(maxsize=4)
