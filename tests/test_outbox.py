@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
+import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -320,6 +322,48 @@ async def test_two_gateways_draining_together_send_each_message_once(world: Worl
 
     assert len(world.fake.sent_messages(world.chat)) == 1
     assert len(world.smtp.messages_to(RECRUITER_EMAIL)) == 1
+
+
+async def test_a_message_queued_while_another_send_hangs_goes_out_meanwhile(
+    world: World,
+) -> None:
+    """Each of the running worker's lanes goes on by itself: one send that takes long (here the
+    summary, whose answer the server holds back) keeps no other message waiting."""
+    release = threading.Event()
+    world.fake.crash_after_delivery(
+        "sendMessage", lambda params: int(params["chat_id"]) == world.chat, release.wait
+    )
+    worker = world.worker(smtp_host=None)  # Telegram only: the summary is all there is to send
+    worker.start()
+    try:
+        await asyncio.to_thread(
+            world.fake.wait_for, lambda fake: fake.delivered_count(world.chat) > 0
+        )
+        other_chat = next(_CHATS)
+        with session_scope(world.engine) as session:
+            session.add(
+                OutboxMessage(
+                    idempotency_key=f"test:{other_chat}",
+                    channel="telegram",
+                    recipient=str(other_chat),
+                    payload={"kind": "status", "text": "Je recruiter heeft je profiel gelezen."},
+                )
+            )
+        worker.wake()
+
+        await asyncio.to_thread(
+            world.fake.wait_for, lambda fake: fake.delivered_count(other_chat) > 0, 10.0
+        )
+
+        # The summary's send still hangs: not timed out (PTB gives up after 5 s), not retried.
+        summary = next(row for row in world.rows() if row.recipient == str(world.chat))
+        assert (summary.status, summary.attempts, summary.last_error) == ("sending", 1, None)
+        assert [call.params["text"] for call in world.fake.sent_messages(other_chat)] == [
+            "Je recruiter heeft je profiel gelezen."
+        ]
+    finally:
+        release.set()
+        await worker.stop()
 
 
 async def test_status_messages_for_the_web_chat_wait_for_the_next_reply(world: World) -> None:
