@@ -53,9 +53,11 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        in_file = bool(path) and path != ":memory:" and "///" in url
+        if in_file:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, **POOL)
+        # An in-memory database lives in one connection per thread: no pool to size.
+        engine = create_engine(url, **POOL) if in_file else create_engine(url)
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, **POOL)
