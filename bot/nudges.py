@@ -122,6 +122,11 @@ def send_nudge(job_seeker_id: int, due_at_iso: str, run_at_iso: str | None = Non
     runtime.run_now(job_seeker_id, due_at, run_at=run_at)
 
 
+def _job_args(job_seeker_id: int, run_at: datetime, due_at: datetime | None) -> list[Any]:
+    """send_nudge's arguments for a run at `run_at` of the nudge due at `due_at` (or then)."""
+    return [job_seeker_id, utc(due_at or run_at).isoformat(), utc(run_at).isoformat()]
+
+
 _active: NudgeScheduler | None = None
 
 
@@ -276,7 +281,7 @@ class NudgeScheduler:
         self.scheduler.add_job(
             send_nudge,
             NudgeTrigger(run_at),
-            args=[job_seeker_id, utc(due_at or run_at).isoformat(), utc(run_at).isoformat()],
+            args=_job_args(job_seeker_id, run_at, due_at),
             id=nudge_job_id(job_seeker_id),
             jobstore="default",
             replace_existing=True,
@@ -292,7 +297,7 @@ class NudgeScheduler:
                 nudge_job_id(job_seeker_id),
                 "default",
                 trigger=NudgeTrigger(run_at),
-                args=[job_seeker_id, utc(due_at or run_at).isoformat(), utc(run_at).isoformat()],
+                args=_job_args(job_seeker_id, run_at, due_at),
                 next_run_time=run_at,
             )
         except JobLookupError:  # run directly, or removed meanwhile: add it afresh
