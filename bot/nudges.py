@@ -43,7 +43,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import datetime_to_utc_timestamp
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.launcher import database_engine
@@ -156,12 +156,20 @@ class NudgeJobStore(SQLAlchemyJobStore):
             .limit(room)
         )
         jobs = []
+        unreadable = []
         with self.engine.begin() as connection:
             for row in connection.execute(query):
                 try:
                     jobs.append(self._reconstitute_job(row.job_state))
                 except Exception:
-                    logger.error("Nudge job %s cannot be read; it is left alone", row.id)
+                    unreadable.append(row.id)
+            if unreadable:
+                # Left in place they would come first at every look and take all the room,
+                # so no due job would ever run. The sync adds a fresh job for anyone who
+                # should have one.
+                connection.execute(delete(self.jobs_t).where(self.jobs_t.c.id.in_(unreadable)))
+        for job_id in unreadable:
+            logger.error("Nudge job %s could not be read and was removed", job_id)
         return jobs
 
     def get_next_run_time(self) -> datetime | None:

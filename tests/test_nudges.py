@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from telegram import Bot
 
 from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
-from bot.nudges import RERUN_SECONDS, NudgeScheduler, NudgeTrigger
+from bot.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
 from bot.outbox import MessageIds, OutboxWorker, claim, keyboard
 from bot.settings import Settings
 from store.db import make_engine, session_scope
@@ -445,6 +445,52 @@ async def test_after_downtime_a_nudge_within_the_grace_window_is_sent_once(
     # No second run can come: the job now waits for next week's nudge.
     next_run = world.job_run_at()
     assert next_run is not None and next_run > datetime.now(timezone.utc) + timedelta(days=6)
+
+
+async def test_unreadable_jobs_ahead_in_the_store_are_replaced_and_do_not_hold_up_due_ones(
+    world: World,
+) -> None:
+    # More people than the scheduler takes jobs at a time, whose jobs cannot be read (written
+    # by another version, say) and fell due before Noor's.
+    world.real_time()
+    others = []
+    with session_scope(world.engine) as session:
+        for _ in range(MAX_IN_FLIGHT + 3):
+            person = save_profile(
+                session=session,
+                channel="telegram",
+                channel_user_id=str(next(_CHATS)),
+                language="nl",
+                values={"name": "Sem"},
+            )
+            record_consent(session=session, job_seeker=person, purpose="nudges", given=True)
+            session.add(NudgeSettings(job_seeker_id=person.id, frequency="weekly"))
+            session.flush()
+            others.append(person.id)
+    due = world.clock.now - timedelta(seconds=5)
+    store = world.runtime.scheduler._lookup_jobstore("default")
+    with world.engine.begin() as connection:
+        connection.execute(
+            insert(store.jobs_t),
+            [
+                {
+                    "id": f"nudge:{other}",
+                    "next_run_time": (due - timedelta(minutes=1)).timestamp(),
+                    "job_state": b"not a pickled job",
+                }
+                for other in others
+            ],
+        )
+    world.runtime.schedule_person(world.seeker_id, due)
+    world.runtime.scheduler.resume()
+
+    await settle(lambda: bool(world.log()))
+    await world.outbox.drain()
+    assert len(world.sent()) == 1
+    # The sync gave the others readable jobs again.
+    await world.runtime.sync()
+    for other in others:
+        assert store.lookup_job(f"nudge:{other}") is not None
 
 
 async def test_after_downtime_beyond_the_grace_window_the_nudge_is_logged_as_missed(
