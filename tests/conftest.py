@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -102,6 +103,29 @@ def trained_model() -> Path:
     if not path.exists():
         pytest.fail(f"No model for the current training data ({path.name}): run `make train`")
     return path
+
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that ran processes shows the end of their logs in its report."""
+    outcome: Any = yield
+    report = outcome.get_result()
+    if not report.failed or call.when != "call":
+        return
+    funcargs = getattr(item, "funcargs", {})
+    paths = {
+        service.log_path
+        for value in funcargs.values()
+        for service in (getattr(value, "gateway", None), value)
+        if isinstance(service, launcher.Service)
+    }
+    for path in sorted(paths):
+        if path.exists():
+            lines = path.read_text("utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            report.sections.append((f"log {path}", "\n".join(lines)))
 
 
 @dataclass
@@ -217,6 +241,10 @@ def stack(
         # Nudges are tested with gateways of their own (test_e2e_nudges, test_nudge_dispatch):
         # this one would otherwise schedule jobs for every person the other tests create.
         nudges_enabled=False,
+        # Its outbox still sends any gateway's queued nudges, and every gateway on one
+        # database must apply the same rules: a nudge test's gateway (quiet hours off, as
+        # tests run at night too) must not see its nudge held back by this one.
+        nudge_quiet_hours="off",
         # Short, so a test that kills the gateway mid-send sees the recovery quickly.
         outbox_lease_seconds=3.0,
         outbox_poll_seconds=0.5,
