@@ -150,7 +150,6 @@ def gateway_settings(fake: FakeBotApi, url: str, limit: int, gateways: int) -> S
         database_url=url,
         nudge_first_after_minutes=0,
         nudge_quiet_hours="off",
-        nudge_sync_seconds=30.0,
         # A little under the limit leaves room for jitter; replicas share it.
         telegram_messages_per_second=limit * 0.97 / gateways,
         outbox_poll_seconds=1.0,
