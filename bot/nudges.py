@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -43,7 +44,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import datetime_to_utc_timestamp
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.launcher import database_engine
@@ -137,14 +138,22 @@ class NudgeJobStore(SQLAlchemyJobStore):
     The stock store disposes its engine at shutdown; this engine (one pool per process) is
     also the gateway's, so it stays open. It would also load every due job at once: 100,000
     of them would hold the store's lock for minutes and fill the memory.
+
+    Due jobs are handed out with a lease: in the same transaction their run time moves on by
+    RERUN_SECONDS, which is when the trigger would run them again anyway. So a job whose run
+    never moved it on (the gateway was killed) runs again then, another gateway does not take
+    it meanwhile (PostgreSQL skips the rows being handed out), and the scheduler does not
+    store each handed-out job's next run one by one: with its lock held, those round trips
+    capped how many nudges a second could be queued.
     """
 
     def __init__(self, engine: Engine, room: Callable[[], int]) -> None:
         super().__init__(engine=engine)
         self._room = room
+        self._handed_out: set[str] = set()  # by the last get_due_jobs; see update_job
 
     def get_due_jobs(self, now: datetime) -> list[Any]:
-        """At most as many due jobs as there is room for, earliest first."""
+        """At most as many due jobs as there is room for, earliest first, leased."""
         room = self._room()
         if room <= 0:
             return []
@@ -154,6 +163,7 @@ class NudgeJobStore(SQLAlchemyJobStore):
             .where(self.jobs_t.c.next_run_time <= timestamp)
             .order_by(self.jobs_t.c.next_run_time)
             .limit(room)
+            .with_for_update(skip_locked=True)
         )
         jobs = []
         unreadable = []
@@ -163,6 +173,13 @@ class NudgeJobStore(SQLAlchemyJobStore):
                     jobs.append(self._reconstitute_job(row.job_state))
                 except Exception:
                     unreadable.append(row.id)
+            self._handed_out = {job.id for job in jobs}
+            if self._handed_out:
+                connection.execute(
+                    update(self.jobs_t)
+                    .where(self.jobs_t.c.id.in_(self._handed_out))
+                    .values(next_run_time=timestamp + RERUN_SECONDS)
+                )
             if unreadable:
                 # Left in place they would come first at every look and take all the room,
                 # so no due job would ever run. The sync adds a fresh job for anyone who
@@ -171,6 +188,47 @@ class NudgeJobStore(SQLAlchemyJobStore):
         for job_id in unreadable:
             logger.error("Nudge job %s could not be read and was removed", job_id)
         return jobs
+
+    def update_job(self, job: Any) -> None:
+        """Store a changed job; not a job just handed out, whose rerun the lease already
+        stored (and whose run may have moved it on since: see move)."""
+        if job.id in self._handed_out and threading.current_thread() is self._scheduler_thread():
+            self._handed_out.discard(job.id)
+            return
+        super().update_job(job)
+
+    def _scheduler_thread(self) -> threading.Thread | None:
+        thread: threading.Thread | None = getattr(self._scheduler, "_thread", None)
+        return thread
+
+    def move(self, job_id: str, trigger: BaseTrigger, args: list[Any], run_at: datetime) -> bool:
+        """Give a stored job a new trigger, arguments and run time; False when there is no
+        such job (or it cannot be read).
+
+        The same as the scheduler's modify_job, without its lock: the scheduler holds that
+        lock while it hands out due jobs and stores their rerun times, so every running job
+        that moved itself through it waited for those database round trips in turn.
+        """
+        with self.engine.begin() as connection:
+            stored = connection.execute(
+                select(self.jobs_t.c.job_state).where(self.jobs_t.c.id == job_id).with_for_update()
+            ).scalar_one_or_none()
+            if stored is None:
+                return False
+            try:
+                state = pickle.loads(stored)  # noqa: S301 (our own job store's rows)
+            except Exception:
+                return False
+            state.update(trigger=trigger, args=tuple(args), next_run_time=run_at)
+            connection.execute(
+                update(self.jobs_t)
+                .where(self.jobs_t.c.id == job_id)
+                .values(
+                    next_run_time=datetime_to_utc_timestamp(run_at),
+                    job_state=pickle.dumps(state, self.pickle_protocol),
+                )
+            )
+        return True
 
     def get_next_run_time(self) -> datetime | None:
         """The next run; while no room is left, a look again in a second."""
@@ -206,9 +264,10 @@ class NudgeScheduler:
         self.grace = timedelta(minutes=settings.nudge_misfire_grace_minutes)
         self._wake = wake
         self._executor = ThreadPoolExecutor(WORKERS)
+        self._store = NudgeJobStore(self.engine, self._room)
         self.scheduler = BackgroundScheduler(
             jobstores={
-                "default": NudgeJobStore(self.engine, self._room),
+                "default": self._store,
                 # The sync holds this object: never pickled, re-added at every start.
                 "memory": MemoryJobStore(),
             },
@@ -298,17 +357,15 @@ class NudgeScheduler:
     def _reschedule(
         self, job_seeker_id: int, run_at: datetime, *, due_at: datetime | None = None
     ) -> None:
-        """schedule_person for a job that replaces itself: one read and one update, cheaper
-        than an insert that fails on the existing id and then an update."""
-        try:
-            self.scheduler.modify_job(
-                nudge_job_id(job_seeker_id),
-                "default",
-                trigger=NudgeTrigger(run_at),
-                args=_job_args(job_seeker_id, run_at, due_at),
-                next_run_time=run_at,
-            )
-        except JobLookupError:  # run directly, or removed meanwhile: add it afresh
+        """schedule_person for a job that replaces itself: one read and one update in the job
+        store, without waiting for the scheduler's lock."""
+        moved = self._store.move(
+            nudge_job_id(job_seeker_id),
+            NudgeTrigger(run_at),
+            _job_args(job_seeker_id, run_at, due_at),
+            run_at.astimezone(AMSTERDAM),
+        )
+        if not moved:  # run directly, or removed meanwhile: add it afresh
             self.schedule_person(job_seeker_id, run_at, due_at=due_at)
 
     def unschedule_person(self, job_seeker_id: int) -> None:
@@ -361,19 +418,29 @@ class NudgeScheduler:
             # The job stays in the store and runs again in RERUN_SECONDS.
             logger.error("Nudge for job seeker %s not queued yet: %s", job_seeker_id,
                          type(error).__name__)  # fmt: skip
+            self._wake_scheduler()
             return Outcome("failed")
-        finally:
-            if self.scheduler.running:
-                self.scheduler.wakeup()  # room for the next due job
         if outcome.status == "queued" and self._wake is not None:
             self._wake()
-        if outcome.status == "deferred" and outcome.run_at is not None:
-            self._reschedule(job_seeker_id, outcome.run_at, due_at=due_at)
-        elif outcome.run_at is not None:
-            self._reschedule(job_seeker_id, outcome.run_at)
-        else:
-            self.unschedule_person(job_seeker_id)
+        try:
+            if outcome.status == "deferred" and outcome.run_at is not None:
+                self._reschedule(job_seeker_id, outcome.run_at, due_at=due_at)
+            elif outcome.run_at is not None:
+                self._reschedule(job_seeker_id, outcome.run_at)
+            else:
+                self.unschedule_person(job_seeker_id)
+        except SQLAlchemyError as error:
+            # The job runs again in RERUN_SECONDS and finds its nudge queued.
+            logger.error("Nudge job of job seeker %s not moved on yet: %s", job_seeker_id,
+                         type(error).__name__)  # fmt: skip
+        finally:
+            self._wake_scheduler()
         return outcome
+
+    def _wake_scheduler(self) -> None:
+        """Let the scheduler look again: this job has left room, and may have moved."""
+        if self.scheduler.running:
+            self.scheduler.wakeup()
 
     async def run(self, job_seeker_id: int, due_at: datetime, **options: Any) -> Outcome:
         """run_now, off the event loop."""

@@ -447,6 +447,25 @@ async def test_after_downtime_a_nudge_within_the_grace_window_is_sent_once(
     assert next_run is not None and next_run > datetime.now(timezone.utc) + timedelta(days=6)
 
 
+async def test_a_due_job_is_handed_out_once_and_again_only_if_its_run_never_moved_it(
+    world: World,
+) -> None:
+    world.runtime.schedule_person(world.seeker_id, START)
+    store = world.runtime.scheduler._lookup_jobstore("default")
+    [job] = store.get_due_jobs(START)
+    # Leased: neither this gateway nor another one gets it while it runs.
+    other = NudgeScheduler(world.settings, engine=world.engine, catalogue=CATALOGUE)
+    assert store.get_due_jobs(START) == []
+    assert other._store.get_due_jobs(START + timedelta(seconds=RERUN_SECONDS - 1)) == []
+    # Never moved on (its gateway was killed): handed out again when the lease is over.
+    later = START + timedelta(seconds=RERUN_SECONDS)
+    assert [again.id for again in other._store.get_due_jobs(later)] == [job.id]
+    # Moved on by its run: not handed out again.
+    assert await world.run(START) == "queued"
+    assert store.get_due_jobs(later + timedelta(seconds=RERUN_SECONDS)) == []
+    assert world.job_run_at() == (START + timedelta(days=7)).astimezone(AMSTERDAM)
+
+
 async def test_unreadable_jobs_ahead_in_the_store_are_replaced_and_do_not_hold_up_due_ones(
     world: World,
 ) -> None:
