@@ -21,9 +21,12 @@ JOBS = Table(
 )
 
 
+JOB_PREFIX = "nudge:"  # a person's nudge job is `nudge:<job_seeker_id>`
+
+
 def nudge_job_id(job_seeker_id: int) -> str:
     """The stable id of a person's nudge job."""
-    return f"nudge:{job_seeker_id}"
+    return f"{JOB_PREFIX}{job_seeker_id}"
 
 
 def person_job_ids(job_seeker_id: int) -> list[str]:

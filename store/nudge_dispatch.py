@@ -18,11 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, func, inspect, select, true
+from sqlalchemy import (
+    String,
+    and_,
+    cast,
+    except_,
+    func,
+    inspect,
+    intersect,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.jobs import JOBS, JOBS_TABLE, stop_nudges
+from store.jobs import JOB_PREFIX, JOBS, JOBS_TABLE, stop_nudges
 from store.models import (
     ChannelIdentity,
     Consent,
@@ -363,23 +374,13 @@ def button_log_id(data: str, prefix: str) -> int | None:
     return int(rest) if rest != data and rest.isdigit() else None
 
 
-def _job_ids(session: Session) -> set[int]:
-    existing: set[int] = set()
-    if inspect(session.connection()).has_table(JOBS_TABLE):
-        for job_id in session.scalars(select(JOBS.c.id).where(JOBS.c.id.like("nudge:%"))):
-            suffix = job_id.removeprefix("nudge:")
-            if suffix.isdigit():
-                existing.add(int(suffix))
-    return existing
+def _wanting_nudges() -> Any:
+    """The job ids (`nudge:<id>`) of the people whose latest nudge decision is a yes, who did
+    not turn nudges off, and who can be reached on Telegram, as a query.
 
-
-def _wanting_nudges(session: Session) -> set[int]:
-    """The people whose latest nudge decision is a yes, who did not turn nudges off, and who
-    can be reached on Telegram.
-
-    Three queries of one table each, combined here: their cost grows with the number of
-    people, whatever the database's statistics say (a join planned on missing statistics can
-    compare every person with every other).
+    Set operations of one-table queries, which the database hashes or sorts whatever its
+    statistics say (a join planned on missing statistics can compare every person with every
+    other).
     """
     ranked = (
         select(
@@ -395,33 +396,44 @@ def _wanting_nudges(session: Session) -> set[int]:
         .where(Consent.purpose == "nudges")
         .subquery()
     )
-    said_yes = session.scalars(
-        select(ranked.c.person).where(ranked.c.rank == 1, ranked.c.given == true())
+    said_yes = select(ranked.c.person).where(ranked.c.rank == 1, ranked.c.given == true())
+    on_telegram = select(ChannelIdentity.job_seeker_id).where(
+        ChannelIdentity.channel == "telegram", ChannelIdentity.blocked_at.is_(None)
     )
-    turned_off = session.scalars(
-        select(NudgeSettings.job_seeker_id).where(NudgeSettings.frequency == "off")
-    )
-    on_telegram = session.scalars(
-        select(ChannelIdentity.job_seeker_id).where(
-            ChannelIdentity.channel == "telegram", ChannelIdentity.blocked_at.is_(None)
-        )
-    )
-    return (set(said_yes) - set(turned_off)) & set(on_telegram)
+    turned_off = select(NudgeSettings.job_seeker_id).where(NudgeSettings.frequency == "off")
+    reachable = intersect(said_yes, on_telegram).subquery()
+    people = except_(select(reachable.c[0]), turned_off).subquery()
+    return select((literal(JOB_PREFIX) + cast(people.c[0], String)).label("id"))
+
+
+def _person(job_id: str) -> int | None:
+    suffix = job_id.removeprefix(JOB_PREFIX)
+    return int(suffix) if suffix != job_id and suffix.isdigit() else None
 
 
 def wanted_jobs(
     session: Session, now: datetime, rules: Rules = DEFAULT_RULES
 ) -> tuple[dict[int, datetime], list[int]]:
     """People who should have a nudge job and have none (with its due moment), and people
-    who have one and should not."""
-    wanted = _wanting_nudges(session)
-    existing = _job_ids(session)
+    who have one and should not.
+
+    The database compares the people with the jobs and returns the differences alone: the
+    gateway's own work (and its hold on Python's interpreter lock, which its sends share) does
+    not grow with the number of people.
+    """
+    wanted = _wanting_nudges()
+    if inspect(session.connection()).has_table(JOBS_TABLE):
+        existing = select(JOBS.c.id).where(JOBS.c.id.like(f"{JOB_PREFIX}%"))
+        missing = session.scalars(wanted.except_(existing)).all()
+        unwanted = session.scalars(existing.except_(wanted)).all()
+    else:
+        missing, unwanted = session.scalars(wanted).all(), []
     to_add: dict[int, datetime] = {}
-    for seeker_id in sorted(wanted - existing):
+    for seeker_id in sorted(filter(None, map(_person, missing))):
         due = plan_next(session, seeker_id, now, rules)
         if due is not None:
             to_add[seeker_id] = due
-    return to_add, sorted(existing - wanted)
+    return to_add, sorted(filter(None, map(_person, unwanted)))
 
 
 def queued_count(session: Session) -> int:
@@ -436,7 +448,7 @@ def status_counts(session: Session, now: datetime) -> dict[str, Any]:
     scheduled = due = 0
     if inspect(session.connection()).has_table(JOBS_TABLE):
         run_at = JOBS.c.next_run_time
-        nudge_jobs = JOBS.c.id.like("nudge:%")
+        nudge_jobs = JOBS.c.id.like(f"{JOB_PREFIX}%")
         scheduled = session.scalar(select(func.count()).where(nudge_jobs)) or 0
         due = (
             session.scalar(select(func.count()).where(and_(nudge_jobs, run_at <= now.timestamp())))

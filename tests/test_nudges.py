@@ -403,6 +403,47 @@ async def test_the_sync_adds_missing_jobs_removes_withdrawn_ones_and_survives_a_
     world.runtime = restarted  # the fixture stops it again, harmlessly
 
 
+async def test_the_sync_acts_on_every_kind_of_difference_between_people_and_jobs(
+    world: World,
+) -> None:
+    """Each person below differs from Noor (who wants nudges and has no job yet) in one way."""
+
+    def person(*decisions: bool, channel: str = "telegram", blocked: bool = False,
+               frequency: str = "weekly") -> int:  # fmt: skip
+        with session_scope(world.engine) as session:
+            seeker = save_profile(session=session, channel=channel,
+                                  channel_user_id=str(next(_CHATS)), language="nl",
+                                  values={"name": "Test"})  # fmt: skip
+            for given in decisions:
+                record_consent(session=session, job_seeker=seeker, purpose="nudges", given=given)
+            session.add(NudgeSettings(job_seeker_id=seeker.id, frequency=frequency))
+            if blocked:
+                for identity in seeker.identities:
+                    identity.blocked_at = START
+            return seeker.id
+
+    yes = person(True)
+    changed_mind = person(False, True)
+    withdrew = person(True, False)
+    turned_off = person(True, frequency="off")
+    blocked = person(True, blocked=True)
+    web_only = person(True, channel="web")
+    settled = person(True)
+    deleted = 9_999_999
+    for has_job in (withdrew, turned_off, settled, deleted):
+        world.runtime.schedule_person(has_job, START + timedelta(days=3))
+
+    assert await world.runtime.sync(START) == (3, 3)
+    assert world.runtime.job_ids() == sorted(
+        f"nudge:{seeker}" for seeker in (world.seeker_id, yes, changed_mind, settled)
+    )
+    # The job that was right was left alone.
+    job = world.runtime.scheduler.get_job(f"nudge:{settled}")
+    assert job is not None and job.trigger.run_date == START + timedelta(days=3)
+    assert {blocked, web_only}.isdisjoint(int(job_id[6:]) for job_id in world.runtime.job_ids())
+    assert await world.runtime.sync(START) == (0, 0)
+
+
 async def test_the_first_nudge_comes_the_configured_time_after_the_yes(
     fresh_engine: Engine,
 ) -> None:
