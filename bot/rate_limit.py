@@ -16,6 +16,13 @@
   in the overall queue cannot bunch a chat's messages together.
 * Requests without a chat (getUpdates, getMe, answerCallbackQuery, setWebhook, ...) are not
   delayed.
+* A request counts as started when its bytes have been written to the connection, when the
+  bot's httpx client carries the limiter's hooks (``httpx_event_hooks``); otherwise when it
+  is let go. What Telegram counts is arrivals: a stall between letting a request go and
+  writing it (a busy event loop, a thread holding the interpreter lock, a garbage collection)
+  would otherwise make it arrive late, just before the ones let go after the stall, and
+  thirty-one could arrive within one second. The next request waits for the write, at most
+  ``START_WAIT_SECONDS`` (a new connection being opened).
 * A ``RetryAfter`` (429) holds every paced request for ``retry_after`` seconds, then the
   request is retried ahead of those that arrived after it, up to ``max_retries`` times; after
   that the ``RetryAfter`` propagates. Any other exception propagates untouched.
@@ -32,9 +39,12 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeAlias
 
+import httpx
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -51,6 +61,10 @@ _NOT_MESSAGE_SENDS = frozenset({"sendChatAction"})
 _EPSILON = 1e-9
 # Forget fully refilled chats once this many are tracked (and then at twice the survivors).
 _MIN_SWEEP = 1024
+# How long the next request waits for one let go to be written (see the module doc).
+START_WAIT_SECONDS = 0.5
+# httpcore's trace event once a request's body (and so the whole request) has been written.
+_WRITTEN = "send_request_body.complete"
 
 
 def is_message_send(endpoint: str) -> bool:
@@ -104,6 +118,10 @@ class _Request:
     started: asyncio.Future[float] | None = None
 
 
+# The paced request the current task is making, for the httpx hooks to mark it written.
+_MAKING: ContextVar[_Request | None] = ContextVar("paced_request", default=None)
+
+
 class SteadyRateLimiter(BaseRateLimiter[int]):
     """Paces chat-addressed requests overall and message sends per chat; see the module doc.
 
@@ -144,6 +162,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         self._seq = itertools.count()
         self._pacer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
+        self._on_the_wire = False  # whether httpx_event_hooks were handed out
         self._reset_schedule()
 
     def _reset_schedule(self) -> None:
@@ -165,6 +184,26 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
     def paused_until(self) -> float:
         """Until when (on the clock) a 429 holds the paced requests; -inf if it never did."""
         return self._paused_until
+
+    def httpx_event_hooks(self) -> dict[str, list[Callable[[httpx.Request], Awaitable[None]]]]:
+        """Event hooks for the bot's httpx client (``HTTPXRequest(httpx_kwargs={"event_hooks":
+        ...})``) that let the limiter count each request from when it has been written."""
+        self._on_the_wire = True
+        return {"request": [self._on_request]}
+
+    async def _on_request(self, request: httpx.Request) -> None:
+        making = _MAKING.get()
+        if making is not None and making.started is not None and not making.started.done():
+            # httpcore reports the steps of writing and reading through this extension.
+            request.extensions["trace"] = partial(self._on_trace, making)
+
+    async def _on_trace(self, making: _Request, event: str, info: dict[str, Any]) -> None:
+        if event.endswith(_WRITTEN) or event.endswith(".failed"):
+            self._mark_started(making)
+
+    def _mark_started(self, request: _Request) -> None:
+        if request.started is not None and not request.started.done():
+            request.started.set_result(self._clock())
 
     async def initialize(self) -> None:
         """Nothing to do: the pacer starts with the first paced request."""
@@ -198,8 +237,10 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         seq = next(self._seq)
         attempt = 0
         while True:
+            making = None
             if paced:
-                await self._acquire(seq, chat)
+                making = await self._acquire(seq, chat)
+            token = _MAKING.set(making)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -212,6 +253,10 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
                 if not paced:
                     # The pacer holds the paced ones; an unpaced request waits by itself.
                     await self._sleep(seconds)
+            finally:
+                _MAKING.reset(token)
+                if making is not None:
+                    self._mark_started(making)  # it never reached the write (or no hooks)
 
     def _pause(self, seconds: float, endpoint: str, retries: int, max_retries: int) -> None:
         """Hold all paced requests for `seconds` from now; warn once per pause."""
@@ -233,7 +278,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             if self._wakeup is not None:
                 self._wakeup.set()
 
-    async def _acquire(self, seq: int, chat_key: int | str | None) -> None:
+    async def _acquire(self, seq: int, chat_key: int | str | None) -> _Request:
         """Return once the pacer releases this request."""
         loop = asyncio.get_running_loop()
         if self._pacer is not None and self._pacer.get_loop() is not loop:
@@ -261,10 +306,13 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             self._pacer.add_done_callback(self._pacer_done)
         try:
             await request.future
-        finally:
-            # Released (even if cancelled just now): let the pacer go on to the next one.
-            if request.started is not None and not request.started.done():
-                request.started.set_result(self._clock())
+        except BaseException:
+            # Released and cancelled just now: let the pacer go on to the next one.
+            self._mark_started(request)
+            raise
+        if not self._on_the_wire:
+            self._mark_started(request)  # without the hooks it counts from now
+        return request
 
     def _schedule(self, request: _Request, now: float) -> None:
         """Queue a chat's next send (or an overall-only request) for the pacer."""
@@ -356,7 +404,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             released.future.set_result(None)
             self._next_slot = slot + self._interval
             slot = None
-            start = await started
+            start = await self._started(started)
             self._recent_starts.append(start)
             chat = released.chat
             if chat is not None:
@@ -364,6 +412,21 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
                 chat.full_at = max(chat.full_at, start + self._per_chat_interval)
                 chat.starting = False
                 self._advance(chat, start)
+
+    async def _started(self, started: asyncio.Future[float]) -> float:
+        """When a released request started; counted from now if it takes too long to write."""
+        if not self._on_the_wire:
+            return await started  # it counts from when it was let go: that is moments away
+        if not started.done():
+            sleeper = asyncio.ensure_future(self._sleep(START_WAIT_SECONDS))
+            try:
+                either: set[asyncio.Future[Any]] = {started, sleeper}
+                await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+            if not started.done():
+                started.set_result(self._clock())
+        return started.result()
 
     async def _sleep_or_wakeup(self, seconds: float, wakeup: asyncio.Event) -> None:
         """Sleep until `seconds` pass or something is queued, whichever comes first."""

@@ -18,6 +18,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import messages
 from bot.conversation import Conversations
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
+CONNECTIONS = 256  # to the Bot API, as python-telegram-bot's default for an Application
 START_PAYLOAD = "/greet"
 
 
@@ -112,12 +114,20 @@ class TelegramChannel:
         self.payloads = CallbackPayloads()
         self.ready = asyncio.Event()
         self.polling = settings.telegram_webhook_url is None
+        limiter = SteadyRateLimiter(settings.telegram_messages_per_second)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
             # Replies, outbox messages and nudges share the bot's ~30 messages/s: paced evenly,
-            # a 429's retry_after waited out by every request.
-            .rate_limiter(SteadyRateLimiter(settings.telegram_messages_per_second))
+            # each counted from when it is written, a 429's retry_after waited out by every
+            # request.
+            .rate_limiter(limiter)
+            .request(
+                HTTPXRequest(
+                    connection_pool_size=CONNECTIONS,
+                    httpx_kwargs={"event_hooks": limiter.httpx_event_hooks()},
+                )
+            )
             # Updates of different chats run side by side; Conversations keeps each chat in order.
             .concurrent_updates(256)
         )

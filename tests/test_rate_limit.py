@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import itertools
 import logging
 import selectors
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
 
-from bot.rate_limit import SteadyRateLimiter, is_message_send
+from bot.rate_limit import START_WAIT_SECONDS, SteadyRateLimiter, is_message_send
 from tests.fake_telegram import FakeBotApi, SendLimits
 
 T = TypeVar("T")
@@ -226,6 +230,25 @@ def test_a_fractional_rate_allows_its_whole_part_in_any_second() -> None:
     # Slots every 0.4 s, but never a third start within one second.
     assert times == [0.0, 0.4, 1.0, 1.4, 2.0, 2.4, 3.0]
     assert most_in_one_second(times) == 2
+
+
+def test_with_the_write_hooks_a_request_not_yet_written_holds_the_next_at_most_briefly() -> None:
+    async def main(loop: VirtualTimeLoop) -> Api:
+        limiter = limiter_on(loop, rate=10)
+        limiter.httpx_event_hooks()  # sends now count from their write, which never comes here
+        api = Api(loop, limiter)
+        # The first takes 2 s and is never reported written (opening a connection, say); the
+        # second ends at once without a write reported (refused before sending).
+        first = asyncio.ensure_future(api.call("slow", chat_id=1, duration=2.0))
+        await asyncio.gather(*(api.call(f"m{n}", chat_id=10 + n) for n in range(3)))
+        await first
+        await api.limiter.shutdown()
+        return api
+
+    api = run_virtual(main)
+
+    wait = START_WAIT_SECONDS
+    assert api.timeline() == [(0.0, "slow"), (wait, "m0"), (wait + 0.1, "m1"), (wait + 0.2, "m2")]
 
 
 def test_a_chat_gets_a_burst_then_one_send_per_second_without_holding_up_others() -> None:
@@ -464,6 +487,40 @@ async def test_a_paced_bot_gets_no_429_and_sends_each_message_once() -> None:
     # Never faster than the limit (how close it comes is the benchmark's figure, bench/nudges.py:
     # a busy machine makes it slower, never a wrong answer).
     assert stats.rate is not None and stats.rate <= limits.overall_per_second
+
+
+async def test_a_stall_before_a_request_is_written_does_not_bunch_the_next_ones() -> None:
+    """The event loop stalls after a send was let go and before it is written: counted from
+    its release, it would reach the server just before those let go after the stall, with
+    the next nine less than a second behind it (eleven in one second at this limit)."""
+    limits = SendLimits(overall_per_second=10, per_chat_per_second=1.0, per_chat_burst=1)
+    chats = list(range(2000, 2016))
+    sends = itertools.count(1)
+
+    async def stall_the_third(request: httpx.Request) -> None:
+        if request.url.path.endswith("/sendMessage") and next(sends) == 3:
+            time.sleep(0.3)  # noqa: ASYNC251 (blocks the loop, as a long garbage collection would)
+
+    with FakeBotApi(limits=limits) as fake:
+        limiter = SteadyRateLimiter(rate=0.97 * limits.overall_per_second)
+        hooks = limiter.httpx_event_hooks()
+        request = HTTPXRequest(
+            httpx_kwargs={"event_hooks": {"request": [stall_the_third, *hooks["request"]]}}
+        )
+        async with ExtBot(
+            fake.token, base_url=fake.base_url, rate_limiter=limiter, request=request
+        ) as bot:
+            sent = await asyncio.wait_for(
+                asyncio.gather(*(bot.send_message(chat, f"Hoi {chat}") for chat in chats)), 60
+            )
+        stats = fake.send_stats()
+        arrivals = [call.at for call in fake.calls_to("sendMessage")]
+
+    assert next(sends) > 3  # the stall happened
+    assert [message.chat.id for message in sent] == chats
+    assert stats.too_many_requests == 0
+    assert stats.count == len(chats) and stats.duplicates == 0
+    assert max(sum(1 for at in arrivals if start <= at < start + 1.0) for start in arrivals) <= 10
 
 
 async def test_a_429_from_the_server_is_waited_out_and_delivered(
