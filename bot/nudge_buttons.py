@@ -14,7 +14,7 @@ from bot import messages
 from store.db import in_thread
 from store.deletion import withdraw_consent
 from store.models import JobSeeker, NudgeLog, utcnow
-from store.nudge_dispatch import DONE_PREFIX, STOP_PREFIX, button_log_id, owner, record_completion
+from store.nudge_dispatch import DONE_PREFIX, STOP_PREFIX, id_after, owner, record_completion
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ class NudgeButtons:
         user_id = str(query.from_user.id)
         language = query.from_user.language_code
         now = utcnow()
-        done_id = button_log_id(data, DONE_PREFIX)
-        stop_id = button_log_id(data, STOP_PREFIX)
+        done_id = id_after(data, DONE_PREFIX)
+        stop_id = id_after(data, STOP_PREFIX)
         if done_id is not None:
             ok = await in_thread(
                 self._engine(),

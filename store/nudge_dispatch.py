@@ -14,6 +14,7 @@ encouragement: a warm start before a suggestion.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -368,8 +369,8 @@ def owner(session: Session, channel: str, channel_user_id: str) -> int | None:
     )
 
 
-def button_log_id(data: str, prefix: str) -> int | None:
-    """The nudge log id in a button's callback data `<prefix><id>`."""
+def id_after(data: str, prefix: str) -> int | None:
+    """The id in `<prefix><id>`: a button's callback data, a nudge job's id."""
     rest = data.removeprefix(prefix)
     return int(rest) if rest != data and rest.isdigit() else None
 
@@ -406,11 +407,6 @@ def _wanting_nudges() -> Any:
     return select((literal(JOB_PREFIX) + cast(people.c[0], String)).label("id"))
 
 
-def _person(job_id: str) -> int | None:
-    suffix = job_id.removeprefix(JOB_PREFIX)
-    return int(suffix) if suffix != job_id and suffix.isdigit() else None
-
-
 def wanted_jobs(
     session: Session, now: datetime, rules: Rules = DEFAULT_RULES
 ) -> tuple[dict[int, datetime], list[int]]:
@@ -428,12 +424,17 @@ def wanted_jobs(
         unwanted = session.scalars(existing.except_(wanted)).all()
     else:
         missing, unwanted = session.scalars(wanted).all(), []
+
+    def people(job_ids: Sequence[str]) -> list[int]:
+        found = (id_after(job_id, JOB_PREFIX) for job_id in job_ids)
+        return sorted(person for person in found if person is not None)
+
     to_add: dict[int, datetime] = {}
-    for seeker_id in sorted(filter(None, map(_person, missing))):
+    for seeker_id in people(missing):
         due = plan_next(session, seeker_id, now, rules)
         if due is not None:
             to_add[seeker_id] = due
-    return to_add, sorted(filter(None, map(_person, unwanted)))
+    return to_add, people(unwanted)
 
 
 def queued_count(session: Session) -> int:

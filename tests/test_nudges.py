@@ -31,7 +31,7 @@ from store.nudge_dispatch import (
     DONE_PREFIX,
     MODULE,
     STOP_PREFIX,
-    button_log_id,
+    id_after,
     record_completion,
     status_counts,
 )
@@ -328,7 +328,7 @@ async def test_modules_alternate_with_encouragement_and_carry_their_own_buttons(
     ]
     titles = [row[0]["text"] for row in sent[1].params["reply_markup"]["inline_keyboard"]]
     assert titles == ["Ik heb hem gedaan", "Stop de berichtjes"]
-    assert button_log_id(f"{DONE_PREFIX}{log[1].id}", DONE_PREFIX) == log[1].id
+    assert id_after(f"{DONE_PREFIX}{log[1].id}", DONE_PREFIX) == log[1].id
 
     with session_scope(world.engine) as session:
         assert record_completion(
