@@ -26,8 +26,9 @@ INTENT_TARGET = 0.92
 ENTITY_TARGET = 0.85
 
 
-def split_by_language(path: Path = HOLDOUT) -> dict[str, dict[str, Any]]:
-    """The held-out data as one NLU document per language."""
+def split_by_language(path: Path = HOLDOUT, style: str | None = None) -> dict[str, dict[str, Any]]:
+    """The held-out data as one NLU document per language; only the blocks of one `style`
+    ("chat": typed as people chat, written apart from the rest) when given."""
     data = yaml.safe_load(path.read_text("utf-8"))
     documents: dict[str, dict[str, Any]] = {
         language: {"version": data.get("version", "3.1"), "nlu": []} for language in LANGUAGES
@@ -36,6 +37,8 @@ def split_by_language(path: Path = HOLDOUT) -> dict[str, dict[str, Any]]:
         language = (block.get("metadata") or {}).get("language")
         if language not in documents:
             raise ValueError(f"block {block.get('intent')!r} has no language nl/en")
+        if style is not None and (block.get("metadata") or {}).get("style") != style:
+            continue
         documents[language]["nlu"].append(
             {"intent": block["intent"], "examples": block["examples"]}
         )
@@ -106,11 +109,18 @@ def _rounded(value: float | None) -> float | None:
 
 
 def run(model: Path | None = None) -> list[dict[str, Any]]:
-    """Evaluate both languages; returns the JSON lines to print."""
+    """Evaluate both languages, on the whole held-out set and on its chat part; returns the
+    JSON lines to print (the chat part's figures end in `_chat`)."""
     model = model or model_path()
     lines: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="werkmaatje-nlu-") as tmp:
-        for language, document in split_by_language().items():
+        parts = [
+            (f"{language}{suffix}", document)
+            for suffix, style in (("", None), ("_chat", "chat"))
+            for language, document in split_by_language(style=style).items()
+            if document["nlu"]
+        ]
+        for language, document in parts:
             result = evaluate(language, document, model, Path(tmp))
             lines.append(
                 {
