@@ -18,8 +18,12 @@ HEALTH_WORDS = frozenset(
         "ziek", "zieke", "ziekte", "ziektes", "ziekten", "sick", "illness", "ill", "disease",
         "diagnose", "diagnosis", "gediagnosticeerd", "diagnosed", "behandeling",
         "behandelingen", "treatment", "chronisch", "chronische", "chronic", "handicap",
-        "beperking", "disability", "arbeidsongeschikt", "wia", "wajong", "ms", "nah", "cva",
+        "beperking", "disability", "arbeidsongeschikt", "wia", "wajong", "ms", "cva",
         "hiv", "aids", "copd", "adhd", "ptss", "ptsd", "operatie", "geopereerd", "surgery",
+        "doof", "dove", "deaf", "dialyse", "dialysis", "therapie", "therapy",
+        "medicijnen", "medicatie", "medication", "revalidatie",
+        "rehabilitation", "huisarts", "psycholoog", "psychiater", "psychologist",
+        "vermoeidheid", "fatigue",
     }
 )  # fmt: skip
 
@@ -36,16 +40,23 @@ HEALTH_STEMS = (
     "reuma", "rheumat", "artrose", "arthritis", "hernia", "fibromyalg", "long covid",
     "crohn", "colitis", "astma", "asthma", "hepatitis", "multiple sclero", "spierziekte",
     "slechtziend", "slechthorend", "doofheid", "blindheid", "rolstoel", "wheelchair",
-    "amputat",
+    "amputat", "hard of hearing", "hearing aid", "gehoorapparaat", "visually impaired",
+    "hearing impaired", "snel moe", "chronic pain", "chronische pijn",
 )  # fmt: skip
 
 _WORD = re.compile(r"[\w'-]+", re.UNICODE)
+
+
+# Abbreviations that are everyday words in lowercase: "NAH" (brain injury), but "nah" (no).
+HEALTH_CAPITALS = re.compile(r"\bNAH\b")
 
 
 def mentions_health(text: str | None) -> bool:
     """Whether `text` contains a health or diagnosis word from the list."""
     if not text:
         return False
+    if HEALTH_CAPITALS.search(text):
+        return True
     lowered = text.lower()
     if any(word in HEALTH_WORDS for word in _WORD.findall(lowered)):
         return True
@@ -70,5 +81,5 @@ def _redact_word(match: re.Match[str]) -> str:
 
 def redact_health(text: str) -> str:
     """`text` with every health word (and every word holding a health stem) replaced by […]."""
-    text = _PHRASES.sub(REDACTED, text)
+    text = HEALTH_CAPITALS.sub(REDACTED, _PHRASES.sub(REDACTED, text))
     return _WORD.sub(_redact_word, text)

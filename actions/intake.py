@@ -1,8 +1,15 @@
-"""The talent intake form: one small check per question, and saving the answers.
+"""The talent intake form: reading each answer, keeping every fact, and saving the profile.
+
+Every message during the intake is read once (actions/intake_reading.py): each fact in it is
+kept for its own question, whichever question was asked, and that question is then not asked
+again. A message that is plainly something else (a question, a request for a person, "stop")
+is left to the rules, which answer it and ask the same question again.
 
 Every question can be skipped ("sla over", "weet ik niet"): a skipped text answer becomes ""
 and a skipped list [], which the form counts as answered and the profile stores as empty.
-An answer that mentions health is never kept: the bot says so and asks again.
+Nothing about health is ever kept. A question is never asked three times in a row: the third
+time the person gets a way out (skip, later, a person) with an example answer, and an answer
+that still cannot be used then skips the question.
 """
 
 from __future__ import annotations
@@ -18,297 +25,278 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import current_language, entity_values, identity, in_session
-from actions.health import mentions_health
-from actions.parsing import (
-    clean_first_name,
-    clean_free_text,
-    clean_place,
-    hours_valid,
-    is_skip,
-    means_none,
-    parse_hours,
-    parse_pathways,
-    parse_travel_minutes,
-    split_items,
-    travel_valid,
-)
+from actions import intake_words as words
+from actions.common import current_language, identity, in_session
+from actions.intake_reading import ADDING, FIELDS, GATHERING, LIST_FIELDS, Reading, read
 from store.profiles import complete_profile, save_profile
 
 logger = logging.getLogger(__name__)
 
-SKIPPED = ""
+FORM = "intake_form"
+# Bookkeeping of the intake, kept in slots of its own (domain/core.yml).
+LAST_ASKED = "intake_last_question"  # "<slot> <language>", e.g. "hours nl"
+TIMES_ASKED = "intake_times_asked"
+NAME_TO_CONFIRM = "first_name_candidate"
+# The third time the same question would be asked, the person gets a way out instead.
+WAY_OUT_AT = 3
+# Below this confidence an intent is a guess, and the words of the message decide.
+SURE = 0.5
+
+# Requests that are never an answer (the rules handle them and the form asks again), when
+# they use their own words: "IT support" is no withdrawal of the consent for support needs.
+ALWAYS_ELSEWHERE = {
+    intent: words.REQUEST_WORDS[intent]
+    for intent in (
+        "request_data_deletion",
+        "request_data_export",
+        "withdraw_consent",
+        "show_profile",
+    )
+}
+# Questions to the bot: they interrupt only when phrased as a question (a learning wish
+# "computer" is no "are you a computer?", a pathway "proefplaatsing" no FAQ).
+QUESTIONS = frozenset({"faq", "bot_challenge", "help", "ask_privacy"})
+# Requests and moods: they interrupt unless the message also gives facts. Each has a rule for
+# the intake (stories/interruptions.yml, stories/rules.yml).
+REQUESTS = frozenset(
+    {"request_human", "request_recruiter", "goodbye", "nudges_stop", "feeling_down"}
+)
+# Said in passing, never an answer to a question ("hoi", "ik zoek werk", "ja"), with the reply;
+# only when every word is an everyday word ("office work" names what work it is).
+NO_ANSWER = {
+    "greet": "utter_intake_going",
+    "thank": "utter_intake_going",
+    "start_intake": "utter_intake_going",
+    "affirm": "utter_invalid_free_text",
+    "ask_handover_status": "utter_intake_going",
+}
+# Answers taken as said: anything is a talent, so the intent must decide what is no answer.
+FREE_TEXT = GATHERING | {"work_wish", "start"}
+# The response answering a question asked together with facts, by intent.
+_QUESTION_RESPONSES = {
+    "bot_challenge": "utter_iamabot",
+    "help": "utter_help",
+    "ask_privacy": "utter_privacy",
+    "feeling_down": "utter_empathy",
+}
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value or "").strip()
+def _intent(tracker: Tracker) -> tuple[str | None, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def _entities(tracker: Tracker) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for entity in tracker.latest_message.get("entities") or []:
+        value = entity.get("value")
+        if isinstance(value, str) and value.strip():
+            values = found.setdefault(str(entity.get("entity")), [])
+            if value.strip() not in values:
+                values.append(value.strip())
+    return found
+
+
+def fresh_message(tracker: Tracker) -> bool:
+    """Whether the latest message is still unread: nothing but the form ran since it came.
+
+    The form runs again after the rules answered an interruption, and when it starts after a
+    yes to the consent: that message is no answer to any question.
+    """
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "bot":
+            return False
+        if kind == "action" and event.get("name") not in (
+            "action_listen", "action_extract_slots", FORM, "validate_intake_form"
+        ):  # fmt: skip
+            return False
+    return False
+
+
+def is_interruption(
+    intent: str | None, confidence: float, text: str, reading: Reading, asked: str | None
+) -> bool:
+    """Whether a message is plainly something other than intake facts, for the rules to answer."""
+    if reading.noted or reading.health:
+        return False
+    if intent in ALWAYS_ELSEWHERE:
+        return confidence >= SURE and bool(ALWAYS_ELSEWHERE[intent].search(text))
+    if reading.fits_asked and intent not in QUESTIONS:
+        return False
+    # A question is never an answer, not even one that names a pathway ("wat is een
+    # proefplaatsing?"); without a question mark only the NLU can tell ("kan goed plannen").
+    if (
+        intent in QUESTIONS
+        and confidence >= SURE
+        and (reading.question or (intent == "help" and len(text.split()) <= 4))
+    ):
+        return True
+    if reading.answered and asked not in FREE_TEXT:
+        return False
+    if intent == "change_language":
+        # Naming a language is a talent or a wish; only asking to switch switches.
+        # A language's name alone ("Dutch!") answers "what do you want to learn?".
+        bare = re.fullmatch(words.LANGUAGE_NAME, text.strip(" .!?"), re.IGNORECASE) is not None
+        if bare and asked in ("talents", "development_points", "work_wish"):
+            return False
+        return words.LANGUAGE_SWITCH.search(text) is not None
+    if confidence < SURE or intent not in REQUESTS:
+        return False
+    # "someone to explain things slowly" answers the support question; "can I talk to a
+    # person?" does not: a request must use its own words (moods have none to check).
+    words_of_request = words.REQUEST_WORDS.get(str(intent))
+    return words_of_request is None or bool(words_of_request.search(text))
+
+
+def _merged(tracker: Tracker, slots: dict[str, Any]) -> dict[str, Any]:
+    """The reading's slots, with talents and wishes added to those given before."""
+    merged = dict(slots)
+    for slot in ADDING & slots.keys():
+        before = tracker.get_slot(slot)
+        if isinstance(before, list) and slots[slot]:
+            merged[slot] = before + [item for item in slots[slot] if item not in before]
+    return merged
 
 
 class ValidateIntakeForm(FormValidationAction):
-    """Checks each answer; a nonsense answer gets a friendly re-ask (the slot stays empty)."""
+    """Reads each intake message once and fills every question it answers."""
 
     def name(self) -> str:
         """Name used in the domain."""
         return "validate_intake_form"
 
-    @staticmethod
-    def _screen(
-        slot: str, value: Any, dispatcher: CollectingDispatcher, *, skipped: Any = SKIPPED
-    ) -> tuple[str | None, dict[str, Any] | None]:
-        """The answer's text, or the slot result when it is a skip or mentions health."""
-        text = _text(value)
-        if is_skip(text):
-            return None, {slot: skipped}
-        if mentions_health(text):
-            dispatcher.utter_message(response="utter_health_not_stored")
-            return None, {slot: None}
-        return text, None
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """The slot events for one message; none when it is not for the intake at all.
 
-    def validate_first_name(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Keep only the name itself."""
-        text, result = self._screen("first_name", slot_value, dispatcher)
-        if result is not None:
-            return result
-        name = clean_first_name(text or "")
-        if name is None:
-            dispatcher.utter_message(response="utter_invalid_first_name")
-        return {"first_name": name}
-
-    @staticmethod
-    def _items(slot: str, text: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        """Several free-text answers from one screened message."""
-        items = [item for item in (clean_free_text(i) for i in split_items(text)) if item]
-        if not items:
-            dispatcher.utter_message(response="utter_invalid_free_text")
-            return {slot: None}
-        return {slot: items}
-
-    def _free_list(
-        self, slot: str, slot_value: Any, dispatcher: CollectingDispatcher
-    ) -> dict[str, Any]:
-        text, result = self._screen(slot, slot_value, dispatcher, skipped=[])
-        if result is not None:
-            return result
-        return self._items(slot, text or "", dispatcher)
+        One reading per message rather than an `extract_<slot>` method per slot: each part of
+        a message belongs to exactly one question, so the questions must be read together
+        (docs/decisions/0001-one-reading-per-intake-message.md).
+        """
+        if not fresh_message(tracker):
+            return []
+        asked = tracker.get_slot("requested_slot")
+        asked = asked if asked in FIELDS else None
+        text = str(tracker.latest_message.get("text") or "")
+        intent, confidence = _intent(tracker)
+        if asked == "first_name" and tracker.get_slot(NAME_TO_CONFIRM):
+            confirmed = self._confirm_name(tracker, intent)
+            if confirmed is not None:
+                return confirmed
+        reading = read(
+            text, asked, entities=_entities(tracker), skip=intent == "skip" and confidence >= SURE
+        )
+        if is_interruption(intent, confidence, text, reading, asked):
+            return []
+        if asked in FREE_TEXT and not (reading.noted or reading.skipped or reading.fits_asked):
+            # Anything can be a talent: what is plainly no answer is not kept as one.
+            problem = NO_ANSWER.get(str(intent)) if confidence >= SURE else None
+            if not all(w.strip(".,!?") in words.COMMON_WORDS for w in text.lower().split()):
+                problem = None  # "office work" reads as "looking for work", "maths" as a yes
+            if problem is not None:
+                reading.slots.pop(asked, None)
+                reading.answered = False
+                reading.problem = problem
+        elif asked == "first_name" and reading.problem and confidence >= SURE:
+            # "ik zoek werk" instead of a name: a kind word, then the name question again.
+            if NO_ANSWER.get(str(intent)) == "utter_intake_going":
+                reading.problem = "utter_intake_going"
+        return self._reply(dispatcher, tracker, reading, asked, intent)
 
     @staticmethod
-    def _short_text(slot: str, text: str, dispatcher: CollectingDispatcher) -> dict[str, Any]:
-        """One free-text answer of at most 100 characters, kept as said."""
-        value = clean_free_text(text)
-        if value is None or len(value) > 100:
-            dispatcher.utter_message(response="utter_invalid_free_text")
-            return {slot: None}
-        return {slot: value}
+    def _confirm_name(tracker: Tracker, intent: str | None) -> list[EventType] | None:
+        """The yes or no to "Is X je voornaam?"; None when the message is a new answer."""
+        candidate = tracker.get_slot(NAME_TO_CONFIRM)
+        if intent == "affirm":
+            return [SlotSet("first_name", candidate), SlotSet(NAME_TO_CONFIRM, None)]
+        if intent == "deny":
+            return [SlotSet(NAME_TO_CONFIRM, None), SlotSet("first_name", None)]
+        return None
+
+    def _reply(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        reading: Reading,
+        asked: str | None,
+        intent: str | None,
+    ) -> list[EventType]:
+        """Say what was kept or what went wrong, and return the slots to set."""
+        slots = _merged(tracker, reading.slots)
+        if reading.health:
+            left = "utter_health_left_out" if reading.facts else "utter_health_not_stored"
+            dispatcher.utter_message(response=left)
+        if reading.noted:
+            dispatcher.utter_message(response="utter_noted", noted="; ".join(reading.noted))
+        if reading.name_to_confirm:
+            slots[NAME_TO_CONFIRM] = reading.name_to_confirm
+        elif asked is not None and not reading.answered:
+            if reading.question and (answer := question_answer(tracker)):
+                dispatcher.utter_message(response=answer)
+            elif self._way_out_shown(tracker, asked) and not reading.facts:
+                # The way out was offered and this answer still does not fit: move on.
+                dispatcher.utter_message(response="utter_question_skipped")
+                slots[asked] = [] if asked in LIST_FIELDS else ""
+            elif reading.problem and not reading.facts and not reading.health:
+                dispatcher.utter_message(response=reading.problem)
+        if asked is not None and asked not in slots:
+            # Handled, though not filled: the form asks the same question again.
+            slots[asked] = None
+        return [SlotSet(slot, value) for slot, value in slots.items()]
 
     @staticmethod
-    def _question_instead(
-        slot: str, tracker: Tracker, dispatcher: CollectingDispatcher
-    ) -> dict[str, Any] | None:
-        """Answer a real question asked instead of an answer; the slot stays empty."""
-        answer = question_answer(tracker)
-        if answer is None:
-            return None
-        dispatcher.utter_message(response=answer)
-        return {slot: None}
-
-    def validate_talents(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Talents in the person's own words, several allowed."""
-        return self._free_list("talents", slot_value, dispatcher)
-
-    def validate_development_points(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """What the person wants to learn, several allowed."""
-        return self._free_list("development_points", slot_value, dispatcher)
-
-    def validate_work_wish(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Roles and sectors: from the recognised entities, else the answer as a role."""
-        text, result = self._screen("work_wish", slot_value, dispatcher)
-        if result is not None:
-            return {**result, "roles": [], "sectors": []} if result["work_wish"] == "" else result
-        text = clean_free_text(text or "")
-        if text is None:
-            dispatcher.utter_message(response="utter_invalid_free_text")
-            return {"work_wish": None}
-        roles = entity_values(tracker, "role")
-        sectors = entity_values(tracker, "sector")
-        if not roles and not sectors:
-            roles = [text]
-        return {"work_wish": text, "roles": roles, "sectors": sectors}
-
-    def validate_hours(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """A number or a range of hours per week."""
-        text, result = self._screen("hours", slot_value, dispatcher)
-        if result is not None:
-            return result
-        hours = parse_hours(text or "")
-        if hours is None or not hours_valid(hours):
-            dispatcher.utter_message(response="utter_invalid_hours")
-            return {"hours": None}
-        return {"hours": text, "hours_min": hours[0], "hours_max": hours[1]}
-
-    def validate_place(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """A place (the recognised entity first) or a Dutch postcode."""
-        text, result = self._screen("place", slot_value, dispatcher)
-        if result is not None:
-            return result
-        places = entity_values(tracker, "place")
-        place = clean_place(places[0]) if places else None
-        place = place or clean_place(text or "")
-        if place is None:
-            dispatcher.utter_message(response="utter_invalid_place")
-        return {"place": place}
-
-    def validate_max_travel(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """A travel time, or a distance turned into minutes."""
-        text, result = self._screen("max_travel", slot_value, dispatcher)
-        if result is not None:
-            return result
-        minutes = parse_travel_minutes(text or "")
-        if minutes is None or not travel_valid(minutes):
-            dispatcher.utter_message(response="utter_invalid_max_travel")
-            return {"max_travel": None}
-        return {"max_travel": text, "max_travel_minutes": float(minutes)}
-
-    def validate_pathways(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """One or more of the six pathways, from everyday words."""
-        text, result = self._screen("pathways", slot_value, dispatcher, skipped=[])
-        if result is None:
-            result = self._question_instead("pathways", tracker, dispatcher)
-        if result is not None:
-            return result
-        pathways = parse_pathways(text or "", entity_values(tracker, "pathway"))
-        if not pathways:
-            dispatcher.utter_message(response="utter_invalid_pathways")
-            return {"pathways": None}
-        return {"pathways": pathways}
-
-    def validate_start(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """When the person can start, as they said it."""
-        text, result = self._screen("start", slot_value, dispatcher)
-        if result is not None:
-            return result
-        return self._short_text("start", text or "", dispatcher)
-
-    def validate_support_needs(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """Practical support only; "nee" means none."""
-        if means_none(_text(slot_value)):
-            return {"support_needs": []}
-        text, result = self._screen("support_needs", slot_value, dispatcher, skipped=[])
-        if result is None:
-            result = self._question_instead("support_needs", tracker, dispatcher)
-        if result is not None:
-            return result
-        return self._items("support_needs", text or "", dispatcher)
-
-    def validate_contact_preference(
-        self,
-        slot_value: Any,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> dict[str, Any]:
-        """How a recruiter may reach the person, as they said it."""
-        text, result = self._screen("contact_preference", slot_value, dispatcher)
-        if result is None:
-            result = self._question_instead("contact_preference", tracker, dispatcher)
-        if result is not None:
-            return result
-        return self._short_text("contact_preference", text or "", dispatcher)
+    def _way_out_shown(tracker: Tracker, asked: str) -> bool:
+        times = tracker.get_slot(TIMES_ASKED)
+        asked_last = str(tracker.get_slot(LAST_ASKED) or "").split(" ")[0]
+        return asked_last == asked and float(times or 0) >= WAY_OUT_AT
 
 
-_QUESTION = re.compile(
-    r"\?|^\s*(wat|hoe|wanneer|waarom|welke|wie|krijg|moet|mag|kan|kun|is|what|how|when|why|"
-    r"which|who|do|does|can|is|are)\b",
-    re.IGNORECASE,
-)
+class AskIntakeQuestion(Action):
+    """Asks one intake question; the third time in a row, the way out instead."""
+
+    slot = ""
+
+    def name(self) -> str:
+        """Name used in the domain: the form looks for `action_ask_<slot>`."""
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        """Ask, and count how often this question came in a row."""
+        if self.slot == "first_name" and tracker.get_slot(NAME_TO_CONFIRM):
+            candidate = tracker.get_slot(NAME_TO_CONFIRM)
+            dispatcher.utter_message(response="utter_ask_first_name_confirm", name=candidate)
+            return [SlotSet(LAST_ASKED, "first_name_confirm"), SlotSet(TIMES_ASKED, 1)]
+        # The same question in another language (the person asked to switch) starts afresh.
+        this = f"{self.slot} {current_language(tracker)}"
+        same = tracker.get_slot(LAST_ASKED) == this
+        times = float(tracker.get_slot(TIMES_ASKED) or 0) + 1 if same else 1
+        if times >= WAY_OUT_AT:
+            dispatcher.utter_message(response=f"utter_way_out_{self.slot}")
+        else:
+            dispatcher.utter_message(response=f"utter_ask_{self.slot}")
+        return [SlotSet(LAST_ASKED, this), SlotSet(TIMES_ASKED, times)]
 
 
-# Intents that, phrased as a question, get their usual response instead of filling the slot.
-_QUESTION_RESPONSES = {
-    "bot_challenge": "utter_iamabot",
-    "help": "utter_help",
-    "ask_privacy": "utter_privacy",
-    "request_human": "utter_recruiter_after_intake",
-    "request_recruiter": "utter_recruiter_after_intake",
-    "feeling_down": "utter_empathy",
-}
+# One asking action per question, found by the action server like any other action.
+ASK_ACTIONS: list[type[AskIntakeQuestion]] = [
+    type(f"Ask_{slot}", (AskIntakeQuestion,), {"slot": slot}) for slot in FIELDS
+]
 
 
 def question_answer(tracker: Tracker) -> str | None:
-    """The response to a real question (an FAQ, "are you a bot?") asked instead of an answer.
-
-    Used for the questions whose answers themselves sound like FAQ topics ("proefplaatsing",
-    "reiskosten"): the message counts as a question only when it is phrased as one.
-    """
+    """The response to a question (an FAQ, "are you a bot?") asked together with facts."""
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
-    if intent != "faq" and intent not in _QUESTION_RESPONSES:
-        return None
-    if not _QUESTION.search(str(message.get("text") or "")):
-        return None
     if intent in _QUESTION_RESPONSES:
         return _QUESTION_RESPONSES[intent]
+    if intent != "faq":
+        return None
     selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
     key = selected.get("intent_response_key")
     return f"utter_{key}" if isinstance(key, str) and key.startswith("faq/") else None

@@ -19,6 +19,8 @@ PATHWAY_WORDS: dict[str, tuple[str, ...]] = {
     "regular_job": (
         "gewone baan", "normale baan", "vaste baan", "betaald werk", "betaalde baan",
         "gewoon werk", "regular job", "normal job", "paid job", "paid work", "vast contract",
+        "normaal baan", "normaal werk", "echte baan", "gewoon baan",
+        "regular work", "normal work", "proper job", "real job", "een baan",
     ),
     "work_experience_place": (
         "werkervaringsplek", "werkervaringsplaats", "werkervaring", "work experience",
@@ -39,9 +41,13 @@ PATHWAY_WORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 _SKIP = re.compile(
-    r"^\s*(sla\s*(deze|dit|die)?\s*(vraag\s*)?over|overslaan|skip( this| it)?( question)?|"
-    r"weet\s*(ik)?\s*(het\s*)?niet|geen\s*idee|geen\s*flauw\s*idee|ik\s*weet\s*het\s*(nog\s*)?niet|"
-    r"i\s*don'?t\s*know|dunno|no\s*idea|not\s*sure|pass|volgende|next)\s*[.!]*\s*$",
+    r"^(sla\s*(maar\s*)?(deze|dit|die|hem|het)?\s*(vraag\s*)?(maar\s*)?over|overslaan|"
+    r"skip( this| it| that)?( one| question)?|"
+    r"weet\s*(ik)?\s*(het\s*)?(nog\s*)?niet( zo goed| precies| zeker)?|"
+    r"geen\s*(flauw\s*)?idee|ik\s*weet\s*het\s*(nog\s*)?niet( zo goed| precies)?|"
+    r"(nog\s*)?niet\s*zeker|i\s*don'?t\s*know( yet)?|dunno|idk|no\s*idea|no\s*clue|"
+    r"not\s*sure( yet)?|pass|volgende|next|wss niet|geen\s*mening|maakt\s*me\s*niet\s*uit)"
+    r"(\s+(tbh|eigenlijk|nog|hoor|echt|ff|sorry|yet|really|actually|though|haha))*$",
     re.IGNORECASE,
 )
 _NUMBER = r"(\d{1,3}(?:[.,]\d)?)"
@@ -53,15 +59,21 @@ _WORDS_AS_NUMBERS = {
     "thirty": 30, "forty": 40,
 }  # fmt: skip
 HOURS_PER_DAY = 8
+HOURS_PER_PART_OF_DAY = 4  # a morning or an afternoon
 MAX_HOURS = 60
 # Distances are stored as travel time: about 30 km/h door to door, so 2 minutes per km.
 MINUTES_PER_KM = 2
 MAX_TRAVEL_MINUTES = 180
 
 
+def _bare(text: str) -> str:
+    """Lowercase words only, without punctuation or emoji: "Geen idee 🙈!" is "geen idee"."""
+    return " ".join(re.sub(r"[^\w\s']", " ", (text or "").lower()).split())
+
+
 def is_skip(text: str) -> bool:
-    """Whether the answer means "skip this question" ("sla over", "weet ik niet", "skip")."""
-    return bool(_SKIP.match(text or ""))
+    """Whether the answer means "skip this question" ("sla over", "weet ik nog niet", "idk")."""
+    return bool(_SKIP.match(_bare(text)))
 
 
 def _numbers(text: str) -> list[float]:
@@ -85,6 +97,10 @@ def parse_hours(text: str) -> tuple[float, float] | None:
         return None
     if re.search(r"\bdag(en)?\b|\bdays?\b", lowered) and max(numbers) <= 7:
         numbers = [n * HOURS_PER_DAY for n in numbers]
+    elif re.search(r"\b(ochtend|middag|avond)(en)?\b|\b(morning|afternoon|evening)s?\b", lowered):
+        numbers = [n * HOURS_PER_PART_OF_DAY for n in numbers if n <= 10]
+        if not numbers:
+            return None
     low, high = min(numbers[:2]), max(numbers[:2])
     return (low, high)
 
@@ -100,8 +116,9 @@ def parse_travel_minutes(text: str) -> int | None:
     fixed = {
         r"\banderhalf uur\b|\bone and a half hours?\b|\b1[.,]5 (uur|hours?)\b": 90,
         r"\bdrie kwartier\b|\bthree quarters of an hour\b": 45,
-        r"\b(half uur|half an hour|halfuur)\b": 30,
-        r"\bkwartier\b|\bquarter of an hour\b": 15,
+        r"\b(half uur(tje)?|half an hour|halfuur(tje)?)\b": 30,
+        r"\bkwartier(tje)?\b|\bquarter of an hour\b": 15,
+        r"^\s*(een |1 |an |one )?(uurtje|hour)\s*$": 60,
     }
     for pattern, minutes in fixed.items():
         if re.search(pattern, lowered):
@@ -143,24 +160,20 @@ def split_items(text: str) -> list[str]:
     return [" ".join(part.split()) for part in parts if part.strip(" .!-")]
 
 
-_NONE = re.compile(
-    r"^\s*(nee|neen|niets|niks|nope|no|none|nothing|geen|nee hoor|nee,? niets|"
-    r"niet nodig|not needed|no thanks|nee dank je)\s*[.!]*\s*$",
-    re.IGNORECASE,
+_NONE_WORD = (
+    r"(nee|neen|nope|no|nah|niets|niks|none|nothing|geen|niet nodig|not needed|no need|"
+    r"nee hoor|nee dank je( wel)?|no thanks|no thank you|niks nodig|niets nodig|"
+    r"nothing needed|niet echt|not really|all good|alles goed|gaat goed|is niet nodig|"
+    r"hoeft niet|dat hoeft niet|geen idee|nvt|n v t|not applicable|nee hoor niks)"
 )
+_NONE = re.compile(rf"^{_NONE_WORD}(\s+{_NONE_WORD})*(\s+(hoor|eigenlijk|thanks|thx|bedankt))*$")
 
 
 def means_none(text: str) -> bool:
     """Whether an answer means "nothing" ("nee", "niets", "no")."""
-    return bool(_NONE.match(text or ""))
+    return bool(_NONE.match(_bare(text)))
 
 
-_NAME_PREFIXES = re.compile(
-    r"^(ik\s+heet|mijn\s+(voor)?naam\s+is|ik\s+ben|noem\s+me|zeg\s+maar|"
-    r"my\s+(first\s+)?name\s+is|i\s+am|i'm|im|call\s+me|it's|its)(\s+|$)",
-    re.IGNORECASE,
-)
-_NAME_WORD = re.compile(r"^[^\W\d_]+(?:['\u2019-][^\W\d_]+)*$")
 _REGION_PREFIXES = re.compile(
     r"^(ik\s+woon\s+(in|bij|vlakbij)|ik\s+zoek\s+in|(in\s+)?de\s+buurt\s+van|omgeving|"
     r"i\s+live\s+(in|near)|near|around|in)\s+",
@@ -169,17 +182,6 @@ _REGION_PREFIXES = re.compile(
 _POSTCODE = re.compile(r"^([1-9]\d{3})\s?([a-zA-Z]{2})$")
 # A place starts with a letter, or with 's- / 't as in 's-Hertogenbosch and 't Zandt.
 _PLACE = re.compile(r"^(?:['\u2019][st][\s-])?[^\W\d_][\w\s'\u2019.()/-]*$", re.IGNORECASE)
-
-
-def clean_first_name(text: str) -> str | None:
-    """The first name in an answer such as "ik heet anna", or None when there is none."""
-    text = _NAME_PREFIXES.sub("", text.strip()).strip(" .!,")
-    words = text.split()
-    if not 1 <= len(words) <= 3 or len(text) > 40:
-        return None
-    if not all(_NAME_WORD.match(word) for word in words):
-        return None
-    return " ".join(word[:1].upper() + word[1:] for word in words)
 
 
 def clean_free_text(text: str) -> str | None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from actions.common import current_language, entity_values, identity, in_session, save_values
 from actions.health import mentions_health
+from actions.intake_reading import read
 from actions.parsing import (
     clean_place,
     hours_valid,
@@ -170,6 +171,9 @@ def corrections(text: str, entities: dict[str, list[str]]) -> dict[str, Any]:
     pathways = parse_pathways(text, entities["pathway"])
     if pathways and len(pathways) < 6:
         changes["pathway"] = pathways
+    # "mail me liever", "ik kan pas volgende maand beginnen": read as the intake reads them.
+    said = read(text, None).slots
+    changes.update({slot: said[slot] for slot in ("contact_preference", "start") if slot in said})
     return changes
 
 

@@ -32,13 +32,14 @@ def domain_documents(root: Path = ROOT) -> list[dict[str, Any]]:
 
 
 def responses_used_outside_stories(root: Path = ROOT) -> set[str]:
-    """Responses asked for by forms (utter_ask_<slot>) or named in custom actions."""
+    """Responses asked for by forms (utter_ask_<slot>, and utter_way_out_<slot> instead of a
+    third identical question, actions/intake.py) or named in custom actions."""
     # Rasa's own action_default_fallback (the core fallback) says utter_default.
     used: set[str] = {"utter_default"}
     for domain in domain_documents(root):
         for form in (domain.get("forms") or {}).values():
             for slot in form.get("required_slots") or []:
-                used.add(f"utter_ask_{slot}")
+                used.update((f"utter_ask_{slot}", f"utter_way_out_{slot}"))
     for path in (root / "actions").rglob("*.py"):
         used.update(_RESPONSE_IN_CODE.findall(path.read_text("utf-8")))
     return used

@@ -7,12 +7,16 @@ import re
 _DUTCH = frozenset(
     "ik je jij het een de en van is niet wat hoe ben wil graag hoi hallo dag doei ja nee "
     "mijn met voor op dat dit er maar ook kan kun kunnen wel goed werk zoek bedankt dank "
-    "alsjeblieft waar wanneer waarom heb hebt heeft zijn nog al we wij jullie mag moet".split()
+    "alsjeblieft waar wanneer waarom heb hebt heeft zijn nog al we wij jullie mag moet "
+    # Greetings: "Goedemiddag" from a phone set to English is still Dutch.
+    "goedemorgen goedemiddag goedenavond goeiemorgen goeiemiddag goeienavond goedendag "
+    "hoii hee hallootjes moi moin groetjes dankjewel bedankt".split()
 )
 _ENGLISH = frozenset(
     "i you the a an and of is not what how am want please hi hello hey bye yes no my with "
     "for on that this there but also can could well good work looking thanks thank where "
-    "when why have has are still we our may must would like".split()
+    "when why have has are still we our may must would like morning afternoon evening hiya "
+    "howdy cheers".split()
 )
 _WORD = re.compile(r"[a-zà-ÿ']+")
 

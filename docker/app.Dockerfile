@@ -11,6 +11,8 @@ COPY pyproject.toml README.md ./
 COPY bot bot
 COPY actions actions
 COPY store store
+# The intake reads the place and sector lookups of the training data (actions/intake_words.py).
+COPY nlu/lookups.yml nlu/lookups.yml
 RUN pip install --no-deps --no-build-isolation . \
     && useradd --system --uid 10001 werkmaatje
 USER werkmaatje

@@ -109,18 +109,23 @@ def form_step(
     sender_id: str | None = None,
     slots: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
+    intent: str = "inform",
+    confidence: float = 0.91,
 ) -> Tracker:
-    """The tracker as the intake form hands it to its validation: `slot` was just filled."""
+    """The tracker as the intake form hands it to its validation: `slot` was asked, and the
+    latest message (`value`, a list joined with commas) is its answer, not yet read."""
     state = json.loads((TRACKERS / "intake_first_name.json").read_text(encoding="utf-8"))
     text = ", ".join(value) if isinstance(value, list) else str(value)
     state["sender_id"] = sender_id or new_sender()
+    state["slots"].update({"first_name": None, "requested_slot": slot})
     state["slots"].update(slots or {})
-    state["slots"].update({"first_name": None, slot: value, "requested_slot": slot})
     for target in (state["latest_message"], state["events"][-3]["parse_data"]):
         target["text"] = text
         target["entities"] = entities or []
+        target["intent"] = {"name": intent, "confidence": confidence}
     state["events"][-3]["text"] = text
-    state["events"][-1].update(name=slot, value=value)
+    # The form reads the answer itself: no slot was filled from the text before it runs.
+    del state["events"][-1]
     return Tracker.from_dict(state)
 
 

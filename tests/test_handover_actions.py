@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -266,27 +267,21 @@ async def test_a_finished_intake_completes_the_profile(store_database: Engine) -
 
 
 @pytest.mark.parametrize("intent", ["request_recruiter", "request_human"])
-@pytest.mark.parametrize("slot", ["pathways", "support_needs", "contact_preference"])
-def test_asking_for_a_recruiter_during_the_intake_finishes_the_profile_first(
+@pytest.mark.parametrize("slot", ["pathways", "support_needs", "contact_preference", "talents"])
+def test_asking_for_a_recruiter_during_the_intake_is_left_to_the_rules(
     intent: str, slot: str
 ) -> None:
-    # These questions see every answer; one phrased as a request is answered, then asked again.
+    # No slot is set, so the form steps aside: the rule pauses the intake and the recruiter
+    # request itself answers (finish the profile first, with a yes or no).
     text = "kan ik nu al met een recruiter praten?"
-    value = [text] if slot != "contact_preference" else text
-    tracker = form_step(slot, value)
-    tracker.latest_message["intent"] = {"name": intent, "confidence": 0.9}
+    tracker = form_step(slot, text, intent=intent, confidence=0.9)
     dispatcher = CollectingDispatcher()
 
-    result = getattr(ValidateIntakeForm(), f"validate_{slot}")(
-        value, dispatcher, tracker, domain()
-    )
+    events = asyncio.run(ValidateIntakeForm().run(dispatcher, tracker, domain()))
 
-    assert result == {slot: None}
-    assert said(dispatcher) == ["utter_recruiter_after_intake"]
-    assert rendered(dispatcher, "nl") == [
-        "Goed dat je het vraagt! Eerst maken we je profiel af, dan regel ik een recruiter."
-    ]
-    assert "utter_human_noted" not in domain()["responses"]
+    assert events == []
+    assert dispatcher.messages == []
+    assert "utter_recruiter_after_intake" not in domain()["responses"]
 
 
 # --- the share question and the handover ------------------------------------------------

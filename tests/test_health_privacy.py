@@ -18,6 +18,7 @@ from sqlalchemy import Engine, MetaData, Table, inspect, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from actions.consent import ActionRecordConsent
+from actions.health import mentions_health
 from actions.intake import ActionSaveProfile, ValidateIntakeForm
 from actions.keep_going import ActionStoreSuccess, ActionStoreVolunteered
 from actions.profile import ActionUpdateProfile
@@ -40,19 +41,28 @@ from tests.helpers import stored_text
 DIAGNOSES = ("borstkanker", "burn-out", "chemo")
 LIST_SLOTS = {"talents", "development_points", "pathways", "support_needs"}
 
-# Per question: first an answer that mentions a diagnosis, then the rephrased answer.
+# Per question: first an answer that is only about a diagnosis (nothing is kept), then one that
+# also holds a practical answer (only that part is kept).
 ANSWERS: list[tuple[str, str, str]] = [
-    ("first_name", "Anna, ik heb borstkanker gehad", "Anna"),
-    ("talents", "doorzetten, dat leerde ik tijdens de chemo", "doorzetten, plannen"),
-    ("development_points", "na mijn burn-out wil ik leren plannen", "plannen"),
-    ("work_wish", "iets rustigs na de borstkanker", "iets met administratie"),
-    ("hours", "20 uur, door de chemokuur niet meer", "20 uur"),
-    ("place", "Leiden, bij het ziekenhuis waar ik chemo kreeg", "Leiden"),
-    ("max_travel", "een kwartier, sinds de burn-out rijd ik niet", "een kwartier"),
-    ("pathways", "leren en werken, want na mijn burn-out", "leren en werken"),
-    ("start", "als de chemo klaar is", "over drie maanden"),
-    ("support_needs", "rustige plek vanwege mijn burn-out", "een rustige werkplek"),
-    ("contact_preference", "mail, bellen is lastig sinds de borstkanker", "mail"),
+    ("first_name", "ik heb borstkanker gehad", "Anna, ik had borstkanker"),
+    ("talents", "dat leerde ik tijdens de chemo", "doorzetten, dat leerde ik tijdens de chemo"),
+    ("development_points", "na mijn burn-out", "na mijn burn-out, wil ik leren plannen"),
+    ("work_wish", "na de borstkanker", "iets met administratie, na de borstkanker"),
+    ("hours", "door de chemokuur niet veel", "20 uur, door de chemokuur niet meer"),
+    ("place", "bij het ziekenhuis van de chemo", "Leiden, bij het ziekenhuis van de chemo"),
+    (
+        "max_travel",
+        "sinds de burn-out rijd ik niet",
+        "een kwartier, sinds de burn-out rijd ik niet",
+    ),
+    ("pathways", "na mijn burn-out", "leren en werken, want na mijn burn-out"),
+    ("start", "als de chemo klaar is", "over drie maanden, als de chemo klaar is"),
+    ("support_needs", "vanwege mijn burn-out", "rustige plek, vanwege mijn burn-out"),
+    (
+        "contact_preference",
+        "sinds de borstkanker lastig",
+        "mail, bellen is lastig sinds de borstkanker",
+    ),
 ]
 
 
@@ -133,10 +143,11 @@ async def record_turn(
 
 
 async def run_intake(database_url: str, sender_id: str) -> dict[str, Any]:
-    """Answer every question, first with a diagnosis and then without; the slots at the end."""
+    """Answer every question, first with only a diagnosis, then with a diagnosis and a
+    practical answer; the slots at the end."""
     slots: dict[str, Any] = {"language": "nl", "consent_profile": True}
-    for slot, with_diagnosis, rephrased in ANSWERS:
-        for answer, kept in ((with_diagnosis, False), (rephrased, True)):
+    for slot, only_diagnosis, with_answer in ANSWERS:
+        for answer, kept in ((only_diagnosis, False), (with_answer, True)):
             value = [answer] if slot in LIST_SLOTS else answer
             dispatcher = CollectingDispatcher()
             tracker = form_step(slot, value, sender_id=sender_id, slots=slots)
@@ -145,7 +156,8 @@ async def run_intake(database_url: str, sender_id: str) -> dict[str, Any]:
             set_slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
             if kept:
                 assert set_slots[slot] not in (None, "", []), (slot, answer)
-                assert dispatcher.messages == []
+                assert not any(map(mentions_health, map(str, set_slots.values()))), set_slots
+                assert responses(dispatcher) == ["utter_health_left_out"]
                 slots.update(set_slots)
             else:
                 assert events == [SlotSet(slot, None)], (slot, answer)
@@ -216,17 +228,17 @@ async def test_a_diagnosis_is_stored_nowhere(store_database: Engine, database_ur
     stored = export(store_database, sender_id)
     assert stored["profile"] == {
         "name": "Anna",
-        "talents": ["doorzetten", "plannen"],
-        "development_points": ["plannen"],
-        "roles": ["iets met administratie"],
-        "sectors": [],
+        "talents": ["doorzetten"],
+        "development_points": ["wil ik leren plannen"],
+        "roles": [],
+        "sectors": ["administratie"],
         "place": "Leiden",
         "max_travel_minutes": 15,
         "hours_min": 20,
         "hours_max": 20,
         "pathways": ["learn_work_track"],
         "start": "over drie maanden",
-        "support_needs": ["een rustige werkplek"],
+        "support_needs": ["rustige plek"],
         "contact_preference": "mail",
     }
     assert [m["text"] for m in stored["success_moments"]] == [

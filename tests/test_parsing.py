@@ -10,7 +10,6 @@ import pytest
 from actions.common import language_from_code
 from actions.parsing import (
     PATHWAYS,
-    clean_first_name,
     clean_free_text,
     clean_place,
     hours_valid,
@@ -301,33 +300,6 @@ def test_split_items(text: str, expected: list[str]) -> None:
 
 
 # --- cleaning answers -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("ik heet anna", "Anna"),
-        ("my name is Jan-Willem", "Jan-Willem"),
-        ("Mijn voornaam is fatma.", "Fatma"),
-        ("I'm Zoë", "Zoë"),
-        ("zeg maar O'Brien", "O'Brien"),
-        ("  Sanne  ", "Sanne"),
-        ("anna maria", "Anna Maria"),
-        ("", None),
-        ("   ", None),
-        ("12345", None),
-        ("Anna123", None),
-        ("!!!", None),
-        ("a b c d", None),
-        ("Anna_Marie", None),
-        (LONG_TEXT, None),
-        ("x" * 41, None),
-        ("ik heet", None),
-        ("my name is", None),
-    ],
-)
-def test_clean_first_name(text: str, expected: str | None) -> None:
-    assert clean_first_name(text) == expected
 
 
 @pytest.mark.parametrize(
