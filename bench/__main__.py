@@ -14,7 +14,7 @@ import signal
 import sys
 from types import FrameType
 
-from bench import latency, nlu, nudges
+from bench import engine, latency, nlu, nudges, people
 
 
 def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -23,15 +23,18 @@ def _stop(signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the options and run the benchmarks: gateway latency, NLU quality, nudge dispatch."""
+    """Parse the options and run the benchmarks: latency, engine, NLU, nudges, people."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("latency", "nlu", "nudges"), help="run one benchmark instead of all"
+        "--only",
+        choices=("latency", "engine", "nlu", "nudges", "people"),
+        help="run one benchmark instead of all",
     )
     parser.add_argument(
         "--nudge-people", type=int, default=100_000, help="people due at once (nudges)"
     )
     latency.add_arguments(parser)
+    people.add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -45,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     if args.only in (None, "latency"):
         code = latency.run(latency.options_from(args))
+    if args.only in (None, "engine"):
+        code = max(code, engine.run(engine.options_from(args)))
     if args.only in (None, "nlu"):
         try:
             lines = nlu.run(args.model)
@@ -55,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(line, ensure_ascii=False), flush=True)
     if args.only in (None, "nudges"):
         code = max(code, nudges.main(["--people", str(args.nudge_people)]))
+    if args.only in (None, "people"):
+        code = max(code, people.run(people.options_from(args)))
     return code
 
 

@@ -122,14 +122,7 @@ class ReplyKinds:
     @classmethod
     def from_model(cls, model: Path) -> ReplyKinds:
         """The responses of the domain the model was trained with."""
-        with tarfile.open(model, "r:gz") as archive:
-            for member in archive.getmembers():
-                if member.name.lstrip("/") == "metadata.json":
-                    handle = archive.extractfile(member)
-                    if handle is not None:
-                        metadata: Any = json.load(handle)
-                        return cls(metadata["domain"].get("responses") or {})
-        raise ValueError(f"{model.name} has no metadata.json with a domain")
+        return cls(model_responses(model))
 
     def kind(self, text: str | None) -> str:
         """`name#variation` of the matching response, `other` for text an action composed."""
@@ -178,3 +171,15 @@ def _template_pattern(text: str) -> re.Pattern[str]:
     """A response template as a regular expression; each {slot} matches any text."""
     parts = re.split(r"\{[A-Za-z_][A-Za-z0-9_]*\}", text.strip())
     return re.compile(".+?".join(re.escape(part) for part in parts), re.DOTALL)
+
+
+def model_responses(model: Path) -> dict[str, Any]:
+    """The responses of the domain a model was trained with (its metadata.json)."""
+    with tarfile.open(model, "r:gz") as archive:
+        for member in archive.getmembers():
+            if member.name.lstrip("/") == "metadata.json":
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    metadata: Any = json.load(handle)
+                    return dict(metadata["domain"].get("responses") or {})
+    raise ValueError(f"{model.name} has no metadata.json with a domain")

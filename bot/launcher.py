@@ -17,12 +17,14 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from bot.model import ROOT, rasa_env
+from bot.model import RASA_PYTHON, ROOT, rasa_env
 from bot.settings import Settings
 from store.db import engine_for
 
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
-RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+# `rasa` with the action server's responses checked by a validator built once (docs/decisions/
+# 0002-rasa-action-response-validation.md); it takes the arguments of the `rasa` command.
+RASA_RUN = ROOT / "scripts" / "rasa_run.py"
 LOG_DIR = ROOT / "var" / "log"
 _PR_SET_PDEATHSIG = 1
 
@@ -177,7 +179,7 @@ def rasa_server(settings: Settings, model: Path, log_dir: Path = LOG_DIR) -> Ser
     env["LOG_LEVEL"] = "INFO" if settings.log_level == "DEBUG" else settings.log_level
     env["LOG_LEVEL_LIBRARIES"] = "ERROR"
     command = [
-        str(RASA_BIN), "run",
+        str(RASA_PYTHON), str(RASA_RUN), "run",
         "--model", str(model),
         "--credentials", str(ROOT / "credentials.yml"),
         "--endpoints", str(ROOT / "endpoints.yml"),

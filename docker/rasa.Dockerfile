@@ -9,6 +9,9 @@ COPY requirements/rasa.lock requirements/rasa.lock
 RUN pip install --no-deps -r requirements/rasa.lock
 
 COPY config.yml credentials.yml endpoints.yml endpoints.compose.yml rasa-logging.yml ./
+# `rasa` with the action server's responses checked by a validator built once
+# (docs/decisions/0002-rasa-action-response-validation.md): the entry point takes rasa's arguments.
+COPY scripts/rasa_run.py scripts/rasa_run.py
 COPY domain domain
 COPY nlu nlu
 COPY stories stories
@@ -17,6 +20,7 @@ RUN rasa train --domain domain --data nlu stories --out models --fixed-model-nam
 USER rasa
 
 EXPOSE 5005
-CMD ["rasa", "run", "--model", "models/werkmaatje.tar.gz", "--credentials", "credentials.yml", \
+ENTRYPOINT ["python", "/app/scripts/rasa_run.py"]
+CMD ["run", "--model", "models/werkmaatje.tar.gz", "--credentials", "credentials.yml", \
      "--endpoints", "endpoints.compose.yml", "--logging-config-file", "rasa-logging.yml", \
      "--interface", "0.0.0.0", "--port", "5005"]
