@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from bot.rasa_client import Reply
+from bot.turns import PART_SEPARATOR, one_message_per_turn
+
 # Small lists, so consecutive conversations differ; every entry passes the form's validation.
 NAMES = ("Sanne", "Daan", "Fatima", "Mohammed", "Lotte", "Ahmet", "Priya", "Joris", "Noor")
 NAME_FORMS = ("{}", "ik heet {}", "mijn naam is {}", "{}")
@@ -133,6 +136,40 @@ class ReplyKinds:
                 return name
         return "other"
 
+    def kinds(self, text: str | None) -> str:
+        """The kind of a message that may join several responses (bot/turns.py), each kind
+        separated by `+`: "utter_noted#0+utter_ask_talents#0"."""
+        if not text:
+            return "empty"
+        chunks = text.strip().split(PART_SEPARATOR)
+
+        def parts(start: int) -> list[str]:
+            # The shortest run of chunks that is a response, such that the rest is too.
+            for end in range(start + 1, len(chunks) + 1):
+                kind = self.kind(PART_SEPARATOR.join(chunks[start:end]))
+                if kind == "other":
+                    continue
+                rest = parts(end) if end < len(chunks) else []
+                if "other" not in rest:
+                    return [kind, *rest]
+            return ["other", *(parts(start + 1) if start + 1 < len(chunks) else [])]
+
+        return "+".join(parts(0))
+
+    def as_messages(self, messages: Iterable[Any], limit: int) -> list[Answer]:
+        """Rasa's replies (the REST channel's JSON) as the text messages a chat channel sends
+        for them: one message per turn where the meaning allows (bot/turns.py)."""
+        replies = [Reply.from_rasa(m) for m in messages if isinstance(m, dict)]
+        return [
+            Answer(
+                self.kinds(reply.text),
+                tuple(b.title for b in reply.buttons),
+                tuple(b.payload for b in reply.buttons),
+            )
+            for reply in one_message_per_turn(replies, limit)
+            if reply.text and reply.image is None and reply.document is None
+        ]
+
     def from_rasa(self, messages: Iterable[Any]) -> list[Answer]:
         """Answers in the REST channel's JSON."""
         answers = []
@@ -159,7 +196,7 @@ class ReplyKinds:
             buttons = [button for row in rows for button in row if isinstance(button, dict)]
             answers.append(
                 Answer(
-                    self.kind(call.get("text")),
+                    self.kinds(call.get("text")),
                     tuple(str(b.get("text")) for b in buttons),
                     tuple(str(b.get("callback_data")) for b in buttons),
                 )

@@ -4,6 +4,13 @@ Side A posts a Telegram update to the gateway's webhook and stops the clock when
 reply for it has reached the fake Bot API server. Side B posts the same message straight to
 Rasa's REST channel and stops the clock when the HTTP answer has arrived. Both sides run the
 same intake conversation on the same processes, message by message in alternating order.
+
+A turn's replies reach Telegram as one message where their meaning allows (bot/turns.py), so
+side A waits for as many messages as B's replies make, and compares them part by part.
+
+The benchmark runs once per `--pauses` value: the simulated person waits that long before each
+message, as a quick person does (1 s) or not at all (0). Pacing that holds replies back shows
+only when a person answers quickly but not instantly, so both are reported.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from bench.stack import WEBHOOK_SECRET, BenchStack, running_stack
 from bench.stats import percentile, ratio
 from bot.launcher import StartupError
 from bot.model import model_path
+from bot.telegram_channel import TEXT_LIMIT
 from tests.helpers import callback_update, text_update
 
 logger = logging.getLogger("bench.latency")
@@ -82,7 +90,8 @@ class RestResult:
     """Side B's outcome for one message."""
 
     ms: float
-    answers: list[Answer]
+    answers: list[Answer]  # Rasa's replies, as the person reads them
+    messages: list[Answer]  # the same, as the Telegram messages they become
 
 
 @dataclass
@@ -94,6 +103,7 @@ class Sides:
     errors: Errors
     reply_timeout: float
     rng: random.Random
+    pause: float = 0.0  # seconds the person waits before each message, off the clock
     _webhook: httpx.Client = field(init=False)
     _rasa: httpx.Client = field(init=False)
     _update_ids: itertools.count[int] = field(init=False)
@@ -142,6 +152,7 @@ class Sides:
             )
         else:
             update = text_update(update_id, chat, message.text, first_name=person.first_name)
+        time.sleep(self.pause)
         start = time.perf_counter()
         try:
             response = self._webhook.post(self.stack.webhook_url, json=update)
@@ -178,6 +189,7 @@ class Sides:
         # The metadata the gateway adds, so the actions do the same work on both sides.
         metadata = {"channel": "telegram", "language_code": "nl", "first_name": person.first_name}
         body = {"sender": sender, "message": message.text, "metadata": metadata}
+        time.sleep(self.pause)
         start = time.perf_counter()
         try:
             response = self._rasa.post(self.stack.rasa_rest_url, json=body)
@@ -191,7 +203,11 @@ class Sides:
             logger.error("REST answered HTTP %s: %.200s", response.status_code, response.text)
             self.errors.http_errors += 1
             return None
-        return RestResult((end - start) * 1000, self.kinds.from_rasa(data))
+        return RestResult(
+            (end - start) * 1000,
+            self.kinds.from_rasa(data),
+            self.kinds.as_messages(data, TEXT_LIMIT),
+        )
 
 
 @dataclass
@@ -263,11 +279,11 @@ class Run:
             b = sides.rest(sender, person, message) if a is not None else None
         else:
             b = sides.rest(sender, person, message)
-            a = sides.gateway(chat, person, message, a_last, len(b.answers)) if b else None
+            a = sides.gateway(chat, person, message, a_last, len(b.messages)) if b else None
         if a is None or b is None:
             self.delivered[chat] = sides.replies(chat)  # the failure is counted already
             return None
-        want = len(b.answers)
+        want = len(b.messages)
         self.reference[(message.key, message.text)] = want
         self.fewest[message.key] = min(want, self.fewest.get(message.key, want))
         if a_first and expect != want:
@@ -286,8 +302,8 @@ class Run:
             logger.error("Chat %s: %s replies to %r, not %s", chat, got, message.key, want)
             errors.duplicated += got - want
         a_answers = sides.answers(chat, a.before, a.before + want)
-        if not all(x.same_as(y) for x, y in zip(a_answers, b.answers, strict=True)):
-            logger.error("%r: gateway %s, Rasa %s", message.key, a_answers, b.answers)
+        if not all(x.same_as(y) for x, y in zip(a_answers, b.messages, strict=True)):
+            logger.error("%r: gateway %s, Rasa %s", message.key, a_answers, b.messages)
             errors.mismatched += 1
         elif record and want and a.ms is not None and a.recorded_ms is not None and got == want:
             self.samples.append(Sample(message.key, a.ms, b.ms, a.recorded_ms, a.webhook_ms))
@@ -315,6 +331,7 @@ class Options:
     grace: float
     keep: bool
     model: Path | None
+    pauses: tuple[float, ...] = (0.0, 1.0)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -341,12 +358,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for late duplicate replies at the end (default 2)",
     )  # fmt: skip
     parser.add_argument(
+        "--pauses", type=_pauses, default=(0.0, 1.0), metavar="S,S",
+        help="seconds the person waits before each message, one run each (default 0,1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folder with database and logs"
     )
     parser.add_argument(
         "--model", type=Path, default=None, metavar="PATH",
         help="the Rasa model (default: the model for the current training data)",
     )  # fmt: skip
+
+
+def _pauses(text: str) -> tuple[float, ...]:
+    """`0,1` as (0.0, 1.0)."""
+    try:
+        pauses = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a list of seconds: {text!r}") from error
+    if not pauses or any(not 0 <= pause <= 60 for pause in pauses):
+        raise argparse.ArgumentTypeError("pauses are seconds from 0 to 60")
+    return pauses
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -362,14 +394,19 @@ def options_from(args: argparse.Namespace) -> Options:
         grace=max(args.grace, 0.0),
         keep=args.keep,
         model=args.model,
+        pauses=args.pauses,
     )
 
 
-def measure(stack: BenchStack, model: Path, options: Options) -> tuple[list[Sample], Errors]:
-    """Warm up, then measure `options.messages` messages per side."""
-    rng = random.Random(options.seed)
+def measure(
+    stack: BenchStack, model: Path, options: Options, pause: float
+) -> tuple[list[Sample], Errors]:
+    """Warm up, then measure `options.messages` messages per side, `pause` s before each."""
+    # Each pause its own chats: the same seed gives the same answers, not the same chat ids.
+    rng = random.Random(None if options.seed is None else f"{options.seed}/{pause:g}")
     errors = Errors()
-    sides = Sides(stack, ReplyKinds.from_model(model), errors, options.reply_timeout, rng)
+    kinds = ReplyKinds.from_model(model)
+    sides = Sides(stack, kinds, errors, options.reply_timeout, rng, pause)
     run = Run(sides, rng, options.max_steps)
     try:
         logger.info("Warming up with %s conversations per side", options.warmup)
@@ -407,8 +444,9 @@ def _number(value: float, digits: int) -> float | None:
     return None if math.isnan(value) else round(value, digits)
 
 
-def figures(samples: list[Sample], errors: Errors) -> list[dict[str, Any]]:
-    """The benchmark's JSON lines."""
+def figures(samples: list[Sample], errors: Errors, pause: float = 0.0) -> list[dict[str, Any]]:
+    """The benchmark's JSON lines; figures of a run with a pause are named after it."""
+    suffix = f"_pause_{pause:g}s" if pause else ""
     a = [s.a_ms for s in samples]
     b = [s.b_ms for s in samples]
     lines: list[dict[str, Any]] = []
@@ -416,23 +454,25 @@ def figures(samples: list[Sample], errors: Errors) -> list[dict[str, Any]]:
         pa, pb = percentile(a, q), percentile(b, q)
         lines.append(
             {
-                "figure": f"gateway_latency_{name}_ratio",
+                "figure": f"gateway_latency_{name}_ratio{suffix}",
                 "value": _number(ratio(pa, pb), 3),
                 "a": _number(pa, 2),
                 "b": _number(pb, 2),
                 "n": len(samples),
+                "pause_s": pause,
                 "target": target,
             }
         )
     lines.append(
         {
-            "figure": "gateway_latency_errors",
+            "figure": f"gateway_latency_errors{suffix}",
             "value": errors.total,
             "lost": errors.lost,
             "duplicated": errors.duplicated,
             "mismatched": errors.mismatched,
             "http_errors": errors.http_errors,
             "n": len(samples),
+            "pause_s": pause,
             "target": 0,
         }
     )
@@ -474,11 +514,15 @@ def run(options: Options) -> int:
             "%s messages is below the %s BENCH.md asks for", options.messages, MIN_MESSAGES
         )
     workdir = Path(tempfile.mkdtemp(prefix="werkmaatje-bench-"))
+    results: list[tuple[float, list[Sample], Errors]] = []
     try:
         with running_stack(workdir, model) as stack:
-            samples, errors = measure(stack, model, options)
-            if errors.total:
-                logger.error("Logs of the processes:\n%s", stack.log_tails())
+            for pause in options.pauses:
+                logger.info("The person waits %g s before each message", pause)
+                samples, errors = measure(stack, model, options, pause)
+                results.append((pause, samples, errors))
+                if errors.total:
+                    logger.error("Logs of the processes:\n%s", stack.log_tails())
     except StartupError as error:
         logger.error("The stack could not start: %s", error)
         return 2
@@ -487,13 +531,15 @@ def run(options: Options) -> int:
             logger.info("Database and logs kept in %s", workdir)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    logger.info("Per kind of message:\n%s", breakdown(samples))
-    for line in figures(samples, errors):
-        print(json.dumps(line), flush=True)
-    if errors.total:
-        logger.error("Wrong answers: %s", errors)
-        return 1
-    return 0
+    code = 0
+    for pause, samples, errors in results:
+        logger.info("Per kind of message, %g s pause:\n%s", pause, breakdown(samples))
+        for line in figures(samples, errors, pause):
+            print(json.dumps(line), flush=True)
+        if errors.total:
+            logger.error("Wrong answers with a %g s pause: %s", pause, errors)
+            code = 1
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,8 @@ class Conversations:
     ) -> None:
         self._rasa = rasa
         self._data_rights = data_rights
-        # Called after each turn: the actions may have queued messages for the outbox.
+        # Called by `delivered` after each turn: the actions may have queued messages for the
+        # outbox.
         self._on_turn = on_turn
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
@@ -59,8 +60,12 @@ class Conversations:
                         text=messages.text("unavailable", code if isinstance(code, str) else None)
                     )
                 ]
-            if self._on_turn is not None:
-                self._on_turn()
             if self._data_rights is None:
                 return replies
             return await self._data_rights.after_turn(sender, message, started, replies)
+
+    def delivered(self) -> None:
+        """Call once a turn's replies are out: what its actions queued (a summary for a
+        recruiter, say) goes next. Not beside the reply, whose send it would slow down."""
+        if self._on_turn is not None:
+            self._on_turn()

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
@@ -44,15 +43,11 @@ MAX_UPDATE_BYTES = 1_000_000
 class Gateway:
     """Holds the channels and routes requests to them."""
 
-    def __init__(
-        self, settings: Settings, *, rasa_transport: httpx.AsyncBaseTransport | None = None
-    ) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.rasa = RasaClient(
-            settings.rasa_url, timeout=settings.rasa_timeout_seconds, transport=rasa_transport
-        )
+        self.rasa = RasaClient(settings.rasa_url, timeout=settings.rasa_timeout_seconds)
         self.conversations = Conversations(
-            self.rasa, DataRights(settings.database_url), on_turn=self.wake_outbox
+            self.rasa, DataRights(settings.database_url), on_turn=self._wake_outbox_after_turn
         )
         seen = MessageIds()
         self.outbox = OutboxWorker(
@@ -85,6 +80,10 @@ class Gateway:
     def wake_outbox(self) -> None:
         """Deliver what a turn or a button may have queued, now rather than at the next poll."""
         self.outbox.wake()
+
+    def _wake_outbox_after_turn(self) -> None:
+        # A turn mostly queues nothing: one lane looks, and calls the others if it finds a row.
+        self.outbox.wake_one()
 
     def _wake_outbox_from_thread(self) -> None:
         # The nudge jobs run in the scheduler's threads; the outbox lives on the event loop.

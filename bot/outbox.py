@@ -375,7 +375,9 @@ class OutboxWorker:
         self._engine = engine
         self._telegram_bot = telegram_bot
         self._clock = clock
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # every lane
+        self._wake_first = asyncio.Event()  # the first lane only
+        self.idle_lanes = 0  # lanes waiting for a wake or the next poll
         self._failing = False
         self._task: asyncio.Task[None] | None = None
         self._rules = Rules(quiet=settings.quiet_hours)
@@ -404,23 +406,44 @@ class OutboxWorker:
                 pass
 
     def wake(self) -> None:
-        """Look at the outbox now: something was queued."""
-        # Every lane idle now waits on this event; lanes that go idle later wait on a new one.
+        """Look at the outbox now with every lane: something was queued."""
+        # Every lane idle now waits on these events; lanes that go idle later on new ones.
         self._wake.set()
         self._wake = asyncio.Event()
+        self._wake_first.set()
+        self._wake_first = asyncio.Event()
+
+    def wake_one(self) -> None:
+        """Look at the outbox now with one lane, which calls the others in if it finds a row:
+        for a chat turn, which mostly queued nothing. Six lanes looking at once (six claim
+        queries in threads) would slow the next reply down."""
+        self._wake_first.set()
+        self._wake_first = asyncio.Event()
 
     async def _run(self) -> None:
         # A few lanes side by side, so the database work around one send overlaps the wait for
         # the next; the bot's rate limiter paces what they send together. Each lane goes on
         # while rows are due and idles on its own, so one busy lane never keeps the others
-        # waiting.
-        await asyncio.gather(*(self._keep_sending() for _ in range(LANES)))
+        # waiting. The first lane also answers `wake_one` and then calls the others in once it
+        # has found a row.
+        await asyncio.gather(
+            self._keep_sending(first=True),
+            *(self._keep_sending(first=False) for _ in range(LANES - 1)),
+        )
 
-    async def _keep_sending(self) -> None:
+    def _call_the_other_lanes(self) -> None:
+        self._wake.set()
+        self._wake = asyncio.Event()
+
+    async def _keep_sending(self, *, first: bool) -> None:
         while True:
-            woken = self._wake  # a wake from now on ends the idle wait below
+            # A wake from now on ends the idle wait below; every lane also looks at each poll.
+            woken = self._wake_first if first else self._wake
             try:
-                await self._lane(await self._sendable())
+                await self._lane(
+                    await self._sendable(),
+                    on_claim=self._call_the_other_lanes if first else None,
+                )
             except Exception as error:  # the worker must outlive a database outage
                 if not self._failing:  # one line per outage, not one per lane and poll
                     logger.error("The outbox could not be read: %s; retrying",
@@ -430,10 +453,13 @@ class OutboxWorker:
                 if self._failing:
                     logger.info("The outbox can be read again")
                 self._failing = False
+            self.idle_lanes += 1
             try:
                 await asyncio.wait_for(woken.wait(), self.settings.outbox_poll_seconds)
             except asyncio.TimeoutError:
                 pass
+            finally:
+                self.idle_lanes -= 1
 
     async def _sendable(self) -> tuple[str, ...]:
         channels = self.channels
@@ -448,7 +474,9 @@ class OutboxWorker:
         counts = await asyncio.gather(*(self._lane(channels) for _ in range(LANES)))
         return sum(counts)
 
-    async def _lane(self, channels: tuple[str, ...]) -> int:
+    async def _lane(
+        self, channels: tuple[str, ...], on_claim: Callable[[], None] | None = None
+    ) -> int:
         handled = 0
         while channels:
             now = self._clock()
@@ -460,6 +488,8 @@ class OutboxWorker:
             )
             if not claimed:
                 return handled
+            if on_claim is not None:
+                on_claim()
             for row, allowed in claimed:
                 await self._deliver(row, allowed)
                 handled += 1

@@ -10,10 +10,15 @@
   (by a busy event loop, say) cannot bunch up with the next ones: any one-second window holds
   at most ``rate`` starts, measured when each request really starts, not when it is let go.
 * Message sends (``send*`` except ``sendChatAction``, ``copyMessage``, ``forwardMessage``) also
-  take a token from their chat's bucket: ``per_chat_burst`` at once, then
-  ``per_chat_per_second``. A send waiting for its chat does not hold up other chats, and a
-  chat's sends go out in order. The bucket is charged when a send really starts, so a backlog
-  in the overall queue cannot bunch a chat's messages together.
+  take a token from their chat's bucket, which refills at ``per_chat_per_second``. A send
+  waiting for its chat does not hold up other chats. The bucket is charged when a send really
+  starts, so a backlog in the overall queue cannot bunch a chat's messages together.
+* Replies (requests made inside `replying`, i.e. while handling a person's own message) may
+  take up to ``reply_burst`` tokens at once and go before proactive requests, in the overall
+  queue and in their chat's; proactive ones (nudges, status messages, summaries) take at most
+  ``per_chat_burst`` at once. So a person chatting quickly is never held back by the pace,
+  while a mass send keeps the sustained rate; docs/decisions/0003-telegram-pacing.md says why.
+  Within a class a chat's sends go out in order.
 * Requests without a chat (getUpdates, getMe, answerCallbackQuery, setWebhook, ...) are not
   delayed.
 * A request counts as started when its bytes have been written to the connection, when the
@@ -38,10 +43,11 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, wraps
 from typing import Any, TypeAlias
 
 import httpx
@@ -63,6 +69,9 @@ _EPSILON = 1e-9
 _MIN_SWEEP = 1024
 # How long the next request waits for one let go to be written (see the module doc).
 START_WAIT_SECONDS = 0.5
+# Sends a chat's replies may run ahead of 1 a second: more than a person types or taps in a
+# quick exchange, since each turn is one message (bot/turns.py).
+REPLY_BURST = 20
 # httpcore's trace event once a request's body (and so the whole request) has been written.
 _WRITTEN = "send_request_body.complete"
 
@@ -99,8 +108,8 @@ class _Chat:
 
     # The bucket is full again once the clock reaches `full_at`.
     full_at: float = -math.inf
-    # Unreleased sends, a heap by arrival number; the first is the chat's next send.
-    pending: list[tuple[int, _Request]] = field(default_factory=list)
+    # Unreleased sends, a heap by (class, arrival number); the first is the chat's next send.
+    pending: list[tuple[tuple[int, int], _Request]] = field(default_factory=list)
     # A send was released and has not started yet.
     starting: bool = False
 
@@ -111,15 +120,54 @@ class _Request:
 
     seq: int
     future: asyncio.Future[None]
+    # Replies go before proactive messages, and may run further ahead of their chat's bucket.
+    reply: bool = False
+    tolerance: float = 0.0
     chat: _Chat | None = None
     # Whether it sits in the ready heap or the timer heap.
     queued: bool = False
     # Once released: the pacer waits on it for the moment the request really starts.
     started: asyncio.Future[float] | None = None
 
+    @property
+    def order(self) -> tuple[int, int]:
+        """Its place in a queue: replies first, then by arrival."""
+        return (0 if self.reply else 1, self.seq)
+
 
 # The paced request the current task is making, for the httpx hooks to mark it written.
 _MAKING: ContextVar[_Request | None] = ContextVar("paced_request", default=None)
+# Whether the current task answers a person's own message (see `replying`).
+_REPLYING: ContextVar[bool] = ContextVar("replying", default=False)
+
+
+@contextmanager
+def replying() -> Iterator[None]:
+    """Mark the Bot API requests made inside (and in tasks started inside) as replies.
+
+    A reply answers what a person just sent: it goes before proactive messages in the overall
+    queue and may use up to ``reply_burst`` of its chat's tokens at once, so that a person
+    chatting quickly is never kept waiting by the per-chat pace. Everything else (the outbox,
+    nudges, status messages) is proactive and keeps to ``per_chat_burst``.
+    """
+    token = _REPLYING.set(True)
+    try:
+        yield
+    finally:
+        _REPLYING.reset(token)
+
+
+def replies(
+    handler: Callable[..., Coroutine[Any, Any, None]],
+) -> Callable[..., Coroutine[Any, Any, None]]:
+    """A python-telegram-bot handler whose requests are replies (see `replying`)."""
+
+    @wraps(handler)
+    async def handle(*args: Any, **kwargs: Any) -> None:
+        with replying():
+            await handler(*args, **kwargs)
+
+    return handle
 
 
 class SteadyRateLimiter(BaseRateLimiter[int]):
@@ -134,6 +182,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         *,
         per_chat_per_second: float = 1.0,
         per_chat_burst: int = 3,
+        reply_burst: int = REPLY_BURST,
         max_retries: int = 3,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -145,11 +194,14 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             raise ValueError("per_chat_per_second must be positive")
         if per_chat_burst < 1:
             raise ValueError("per_chat_burst must be at least 1")
+        if reply_burst < per_chat_burst:
+            raise ValueError("reply_burst must be at least per_chat_burst")
         if max_retries < 0:
             raise ValueError("max_retries cannot be negative")
         self.rate = float(rate)
         self.per_chat_per_second = float(per_chat_per_second)
         self.per_chat_burst = per_chat_burst
+        self.reply_burst = reply_burst
         self.max_retries = max_retries
         self._clock = clock
         self._sleep = sleep
@@ -159,15 +211,19 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         self._per_chat_interval = 1.0 / self.per_chat_per_second
         # How far ahead of the clock a chat's bucket may be booked and still have a token.
         self._tolerance = (per_chat_burst - 1) * self._per_chat_interval
+        self._reply_tolerance = (reply_burst - 1) * self._per_chat_interval
         self._seq = itertools.count()
         self._pacer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
         self._on_the_wire = False  # whether httpx_event_hooks were handed out
+        # Sends (replies and proactive ones) that had to wait for their chat's bucket.
+        self.held_for_chat = 0
+        self.replies_held_for_chat = 0
         self._reset_schedule()
 
     def _reset_schedule(self) -> None:
         """Forget every queue, bucket and pause."""
-        self._ready: list[tuple[int, _Request]] = []
+        self._ready: list[tuple[tuple[int, int], _Request]] = []
         self._timers: list[tuple[float, int, _Request]] = []
         self._chats: dict[int | str, _Chat] = {}
         self._sweep_at = _MIN_SWEEP
@@ -235,11 +291,12 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         chat = _chat_key(chat_id) if paced and is_message_send(endpoint) else None
         # The arrival number orders the paced requests; a retry keeps it and so goes first.
         seq = next(self._seq)
+        reply = _REPLYING.get()
         attempt = 0
         while True:
             making = None
             if paced:
-                making = await self._acquire(seq, chat)
+                making = await self._acquire(seq, chat, reply)
             token = _MAKING.set(making)
             try:
                 return await callback(*args, **kwargs)
@@ -278,14 +335,15 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             if self._wakeup is not None:
                 self._wakeup.set()
 
-    async def _acquire(self, seq: int, chat_key: int | str | None) -> _Request:
+    async def _acquire(self, seq: int, chat_key: int | str | None, reply: bool) -> _Request:
         """Return once the pacer releases this request."""
         loop = asyncio.get_running_loop()
         if self._pacer is not None and self._pacer.get_loop() is not loop:
             # Used from a new event loop: what was queued on the old one can never run.
             self._cancel_waiting()
             self._pacer = None
-        request = _Request(seq, loop.create_future())
+        tolerance = self._reply_tolerance if reply else self._tolerance
+        request = _Request(seq, loop.create_future(), reply, tolerance)
         now = self._clock()
         if chat_key is None:
             self._schedule(request, now)
@@ -296,7 +354,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
                     self._sweep(now)
                 chat = self._chats[chat_key] = _Chat()
             request.chat = chat
-            heapq.heappush(chat.pending, (seq, request))
+            heapq.heappush(chat.pending, (request.order, request))
             if chat.pending[0][1] is request:
                 self._schedule(request, now)
             # Otherwise an earlier send of the chat is still waiting; this one follows it.
@@ -320,10 +378,12 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             return
         request.queued = True
         chat = request.chat
-        eligible = -math.inf if chat is None else chat.full_at - self._tolerance
+        eligible = -math.inf if chat is None else chat.full_at - request.tolerance
         if eligible <= now + _EPSILON:
-            heapq.heappush(self._ready, (request.seq, request))
+            heapq.heappush(self._ready, (request.order, request))
         else:
+            self.held_for_chat += 1
+            self.replies_held_for_chat += request.reply
             heapq.heappush(self._timers, (eligible, request.seq, request))
         if self._wakeup is not None:
             self._wakeup.set()
@@ -360,7 +420,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
                 return request
             if chat.pending[0][1] is not request:
                 continue  # a retried send of this chat went first; this one is queued again
-            if chat.full_at - self._tolerance > now + _EPSILON:
+            if chat.full_at - request.tolerance > now + _EPSILON:
                 self._schedule(request, now)  # a retry used the token meanwhile
                 continue
             heapq.heappop(chat.pending)
@@ -377,8 +437,8 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             wakeup.clear()
             now = self._clock()
             while self._timers and self._timers[0][0] <= now + _EPSILON:
-                _, seq, request = heapq.heappop(self._timers)
-                heapq.heappush(self._ready, (seq, request))
+                _, _, request = heapq.heappop(self._timers)
+                heapq.heappush(self._ready, (request.order, request))
             if now < self._paused_until - _EPSILON:
                 slot = None
                 await self._sleep(self._paused_until - now)

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -26,9 +27,10 @@ from bot.nudge_buttons import PREFIX as NUDGE_PREFIX
 from bot.nudge_buttons import NudgeButtons
 from bot.outbox import MessageIds
 from bot.rasa_client import Reply
-from bot.rate_limit import SteadyRateLimiter
+from bot.rate_limit import SteadyRateLimiter, replies
 from bot.recruiter_chat import RecruiterChat
 from bot.settings import Settings
+from bot.turns import one_message_per_turn
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,11 @@ logger = logging.getLogger(__name__)
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 CONNECTIONS = 256  # to the Bot API, as python-telegram-bot's default for an Application
 START_PAYLOAD = "/greet"
+TEXT_LIMIT = 4096  # characters of a message's text, as Telegram counts them
+# A turn that takes longer than this shows "typing…"; Telegram shows it for 5 s at most, or
+# until the bot's next message arrives, so it is sent again every few seconds.
+TYPING_AFTER_SECONDS = 0.5
+TYPING_EVERY_SECONDS = 4.0
 
 
 class RecentIds:
@@ -114,7 +121,8 @@ class TelegramChannel:
         self.payloads = CallbackPayloads()
         self.ready = asyncio.Event()
         self.polling = settings.telegram_webhook_url is None
-        limiter = SteadyRateLimiter(settings.telegram_messages_per_second)
+        self.typing_after = TYPING_AFTER_SECONDS
+        self.limiter = limiter = SteadyRateLimiter(settings.telegram_messages_per_second)
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
@@ -137,10 +145,11 @@ class TelegramChannel:
         if not self.polling:
             builder = builder.updater(None)
         self.application = builder.build()
-        self.application.add_handler(CallbackQueryHandler(self._on_button))
-        self.application.add_handler(MessageHandler(filters.TEXT, self._on_text))
+        # Whatever a handler sends answers the update it handles: a reply (bot/rate_limit.py).
+        self.application.add_handler(CallbackQueryHandler(replies(self._on_button)))
+        self.application.add_handler(MessageHandler(filters.TEXT, replies(self._on_text)))
         self.application.add_handler(
-            MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, self._on_other)
+            MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT, replies(self._on_other))
         )
         self.application.add_error_handler(self._on_error)
         self._starter: asyncio.Task[None] | None = None
@@ -217,9 +226,29 @@ class TelegramChannel:
         }
         if update.effective_message is not None:
             self.seen.note(update.effective_message.message_id)
-        replies = await self.conversations.handle(f"telegram:{chat.id}", message, metadata)
-        for reply in replies:
-            await self._send(chat.id, reply)
+        typing = asyncio.create_task(self._show_typing(chat.id))
+        try:
+            turn = await self.conversations.handle(f"telegram:{chat.id}", message, metadata)
+        finally:
+            typing.cancel()
+        # One turn, one message: Rasa's bubbles joined, so that no reply waits for the chat's
+        # pace and the person sees one answer (bot/turns.py).
+        try:
+            for reply in one_message_per_turn(turn, TEXT_LIMIT):
+                await self._send(chat.id, reply)
+        finally:
+            self.conversations.delivered()
+
+    async def _show_typing(self, chat_id: int) -> None:
+        """Show "typing…" while a turn takes longer than a moment; cancelled when it ends."""
+        await asyncio.sleep(self.typing_after)
+        while True:
+            try:
+                await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except TelegramError as error:
+                # Only a courtesy: the reply itself is what matters.
+                logger.info("Typing indicator failed: %s", type(error).__name__)
+            await asyncio.sleep(TYPING_EVERY_SECONDS)
 
     async def _send(self, chat_id: int, reply: Reply) -> None:
         bot = self.application.bot

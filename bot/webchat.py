@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -77,12 +78,19 @@ class WebChat:
         replies = await self.conversations.handle(f"web:{session}", message, metadata)
         # News from a recruiter waits here: the web chat has no way to push it.
         replies = [Reply(text=text) for text in await self._inbox(session)] + replies
-        response = JSONResponse({"messages": [reply.as_json() for reply in replies]})
+        response = JSONResponse(
+            {"messages": [reply.as_json() for reply in replies]},
+            background=BackgroundTask(self._delivered),
+        )
         if new_session:
             response.set_cookie(
                 COOKIE, session, max_age=60 * 60 * 24 * 365, httponly=True, samesite="strict"
             )
         return response
+
+    async def _delivered(self) -> None:
+        # A coroutine, so that Starlette runs it on the event loop, not in a thread.
+        self.conversations.delivered()
 
     async def _inbox(self, session: str) -> list[str]:
         """Waiting status messages for this browser session (empty when none, or on failure)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from starlette.testclient import TestClient
 
@@ -22,27 +23,69 @@ SECRET = "gateway-test-secret"
 
 
 class FakeRasa:
-    """Answers like Rasa's REST channel and records what reached it."""
+    """Answers like Rasa's REST channel, over real HTTP on a free port, and records what
+    reached it. `go` holds every answer back until it is set (a slow turn)."""
 
     def __init__(self, replies: list[dict[str, Any]] | None = None, status: int = 200) -> None:
         self.requests: list[dict[str, Any]] = []
         self.replies = replies if replies is not None else [{"text": "Hoi!"}]
         self.status = status
+        self.go = threading.Event()
+        self.go.set()
+        fake = self
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        """The REST webhook: echoes the recipient id like Rasa does."""
-        assert request.url.path == "/webhooks/rest/webhook"
-        body = json.loads(request.content)
-        self.requests.append(body)
-        if self.status != 200:
-            return httpx.Response(self.status, json={"error": "boom"})
-        replies = [{"recipient_id": body["sender"], **reply} for reply in self.replies]
-        return httpx.Response(200, json=replies)
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                assert self.path == "/webhooks/rest/webhook"
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append(body)
+                fake.go.wait(timeout=30)
+                if fake.status != 200:
+                    answer: Any = {"error": "boom"}
+                else:
+                    answer = [{"recipient_id": body["sender"], **r} for r in fake.replies]
+                content = json.dumps(answer).encode()
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        _RUNNING.append(self)
 
     @property
-    def transport(self) -> httpx.MockTransport:
-        """An httpx transport serving this fake."""
-        return httpx.MockTransport(self.handler)
+    def url(self) -> str:
+        """Where Rasa's REST channel is served."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def serving(self, settings: Settings) -> Settings:
+        """`settings` with this fake as Rasa."""
+        return settings.model_copy(update={"rasa_url": self.url})
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.go.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+_RUNNING: list[FakeRasa] = []
+
+
+@pytest.fixture(autouse=True)
+def _stop_fake_rasas() -> Iterator[None]:
+    yield
+    while _RUNNING:
+        _RUNNING.pop().close()
 
 
 @pytest.fixture
@@ -78,7 +121,7 @@ def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
     fake_bot_api: FakeBotApi,
 ) -> None:
     rasa = FakeRasa()
-    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
     with ready_client(gateway) as client:
         update = text_update(1, 42, "hoi")
         assert client.post("/telegram/webhook", json=update).status_code == 403
@@ -101,7 +144,7 @@ def test_a_webhook_call_without_the_secret_reaches_neither_rasa_nor_telegram(
 
 def test_rasa_down_gets_an_apology_in_the_users_language(fake_bot_api: FakeBotApi) -> None:
     rasa = FakeRasa(status=500)
-    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
     with ready_client(gateway) as client:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         update = text_update(7, 43, "hello", language_code="en")
@@ -112,7 +155,7 @@ def test_rasa_down_gets_an_apology_in_the_users_language(fake_bot_api: FakeBotAp
 
 def test_a_photo_gets_a_text_only_message_and_is_not_forwarded(fake_bot_api: FakeBotApi) -> None:
     rasa = FakeRasa()
-    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
     with ready_client(gateway) as client:
         update = text_update(9, 44, "x")
         message = update["message"]
@@ -135,7 +178,7 @@ def test_telegram_unreachable_at_start_does_not_stop_the_web_chat() -> None:
         telegram_webhook_url="https://example.invalid/telegram/webhook",
         telegram_webhook_secret=SECRET,
     )
-    with TestClient(Gateway(settings, rasa_transport=rasa.transport).app()) as client:
+    with TestClient(Gateway(rasa.serving(settings)).app()) as client:
         assert client.get("/healthz").json()["telegram"] == "connecting"
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         update = text_update(1, 45, "hoi")
@@ -152,7 +195,7 @@ def web() -> Iterator[tuple[TestClient, FakeRasa]]:
     rasa = FakeRasa(
         replies=[{"text": "Mag ik?", "buttons": [{"title": "Ja", "payload": "/affirm"}]}]
     )
-    with TestClient(Gateway(make_settings(), rasa_transport=rasa.transport).app()) as client:
+    with TestClient(Gateway(rasa.serving(make_settings())).app()) as client:
         yield client, rasa
 
 
@@ -206,7 +249,7 @@ def test_a_429_from_telegram_is_waited_out_and_the_reply_still_arrives(
     fake_bot_api: FakeBotApi,
 ) -> None:
     rasa = FakeRasa()
-    gateway = Gateway(telegram_settings(fake_bot_api), rasa_transport=rasa.transport)
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
     with ready_client(gateway) as client:
         fake_bot_api.fail_next(
             "sendMessage",
@@ -222,3 +265,90 @@ def test_a_429_from_telegram_is_waited_out_and_the_reply_still_arrives(
         attempts = fake_bot_api.calls_to("sendMessage")
         assert [call.status for call in attempts] == [429, 200]
         assert attempts[1].at - attempts[0].at >= 1.0
+
+
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+def test_the_bubbles_of_one_turn_reach_telegram_as_one_message_with_the_buttons(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    rasa = FakeRasa(
+        [
+            {"text": "Fijn dat je er bent, Sanne."},
+            {"text": "Ik ben een chatbot, geen mens."},
+            {
+                "text": "Mag ik je profiel maken?",
+                "buttons": [
+                    {"title": "Ja", "payload": "/affirm"},
+                    {"title": "Nee", "payload": "/deny"},
+                ],
+            },
+        ]
+    )
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
+    with ready_client(gateway) as client:
+        assert client.post("/telegram/webhook", json=text_update(21, 51, "hoi"), headers=HEADERS)
+        (message,) = fake_bot_api.wait_for_messages(51, 1)
+        # Nothing else follows once the answer to a second message has come.
+        client.post("/telegram/webhook", json=text_update(22, 51, "hoi"), headers=HEADERS)
+        fake_bot_api.wait_for_messages(51, 2)
+    assert message.params["text"] == (
+        "Fijn dat je er bent, Sanne.\n\nIk ben een chatbot, geen mens.\n\nMag ik je profiel maken?"
+    )
+    keyboard = message.params["reply_markup"]["inline_keyboard"]
+    assert [[b["callback_data"] for b in row] for row in keyboard] == [["/affirm", "/deny"]]
+    assert len(fake_bot_api.sent_messages(51)) == 2
+
+
+def test_ten_quick_turns_are_answered_without_waiting_for_the_chats_pace(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    rasa = FakeRasa([{"text": "Genoteerd."}, {"text": "En de volgende vraag?"}])
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
+    telegram = gateway.telegram
+    assert telegram is not None
+    with ready_client(gateway) as client:
+        for turn in range(10):
+            # As fast as the person can: the next message as soon as the answer is there.
+            update = text_update(100 + turn, 52, f"antwoord {turn}")
+            assert client.post("/telegram/webhook", json=update, headers=HEADERS)
+            fake_bot_api.wait_for_messages(52, turn + 1)
+    assert len(fake_bot_api.sent_messages(52)) == 10
+    assert telegram.limiter.replies_held_for_chat == 0
+    assert telegram.limiter.held_for_chat == 0
+
+
+def test_a_slow_turn_shows_typing_until_the_answer_comes(fake_bot_api: FakeBotApi) -> None:
+    rasa = FakeRasa([{"text": "Daar ben ik weer."}])
+    rasa.go.clear()
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
+    telegram = gateway.telegram
+    assert telegram is not None
+    telegram.typing_after = 0.01
+    with ready_client(gateway) as client:
+        assert client.post("/telegram/webhook", json=text_update(31, 53, "hoi"), headers=HEADERS)
+        fake_bot_api.wait_for(lambda fake: bool(fake.calls_to("sendChatAction")), timeout=10)
+        assert fake_bot_api.sent_messages(53) == []
+        rasa.go.set()
+        (reply,) = fake_bot_api.wait_for_messages(53, 1)
+    (typing, *_) = fake_bot_api.calls_to("sendChatAction")
+    assert typing.params["chat_id"] in (53, "53")
+    assert typing.params["action"] == "typing"
+    assert typing.at < reply.at
+    assert reply.params["text"] == "Daar ben ik weer."
+
+
+def test_a_quick_turn_shows_no_typing(fake_bot_api: FakeBotApi) -> None:
+    rasa = FakeRasa()
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
+    telegram = gateway.telegram
+    assert telegram is not None
+    telegram.typing_after = 60.0  # longer than any turn here: the answer comes first
+    with ready_client(gateway) as client:
+        assert client.post("/telegram/webhook", json=text_update(41, 54, "hoi"), headers=HEADERS)
+        fake_bot_api.wait_for_messages(54, 1)
+        # The cancelled indicator sends nothing, even after the next turn.
+        client.post("/telegram/webhook", json=text_update(42, 54, "hoi"), headers=HEADERS)
+        fake_bot_api.wait_for_messages(54, 2)
+    assert fake_bot_api.calls_to("sendChatAction") == []

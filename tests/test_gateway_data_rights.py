@@ -77,7 +77,7 @@ def event_texts(engine: Engine, sender: str) -> list[str]:
 
 def web_client(database_url: str, rasa: FakeRasa) -> TestClient:
     settings = make_settings(database_url=database_url)
-    return TestClient(Gateway(settings, rasa_transport=rasa.transport).app())
+    return TestClient(Gateway(rasa.serving(settings)).app())
 
 
 def web_sender(client: TestClient) -> str:
@@ -174,7 +174,7 @@ def test_a_telegram_export_goes_as_a_document_to_that_chat_only(
     rasa = FakeRasa([{"text": "Hier is een kopie."}, command("export")])
     with FakeBotApi() as fake:
         settings = telegram_settings(fake).model_copy(update={"database_url": database_url})
-        gateway = Gateway(settings, rasa_transport=rasa.transport)
+        gateway = Gateway(rasa.serving(settings))
         with ready_client(gateway) as client:
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             update = text_update(1, chat_id, "stuur mijn gegevens")

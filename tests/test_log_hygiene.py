@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import logging
 import random
 import re
@@ -20,7 +21,10 @@ from sqlalchemy import Engine, select
 from bot import launcher
 from bot.launcher import PROJECT_PYTHON, ROOT
 from bot.logs import LIBRARY_LEVELS, RedactingFilter, redact
+from bot.rasa_client import Reply
 from bot.settings import Settings
+from bot.telegram_channel import TEXT_LIMIT
+from bot.turns import one_message_per_turn
 from store.conversation import EVENTS
 from tests.action_support import domain, form_step
 from tests.conftest import WEBHOOK_SECRET, Stack
@@ -333,28 +337,37 @@ def test_the_debug_action_server_logs_calls_but_no_texts(debug_actions: tuple[st
 
 
 def replies_to_turn(engine: Engine, sender: str, turn: int) -> int | None:
-    """How many replies Rasa stored for the person's `turn`-th message, once that turn is over
-    (the bot listens again); None before."""
+    """How many Telegram messages Rasa's replies to the person's `turn`-th message make, once
+    that turn is over (the bot listens again); None before. A turn's replies go out as one
+    message where their meaning allows (bot/turns.py)."""
     with engine.connect() as connection:
         events = connection.execute(
-            select(EVENTS.c.type_name, EVENTS.c.action_name)
+            select(EVENTS.c.type_name, EVENTS.c.action_name, EVENTS.c.data)
             .where(EVENTS.c.sender_id == sender)
             .order_by(EVENTS.c.id)
         ).all()
-    users = [index for index, (kind, _) in enumerate(events) if kind == "user"]
+    users = [index for index, (kind, _, _) in enumerate(events) if kind == "user"]
     if len(users) < turn:
         return None
     after = events[users[turn - 1] + 1 :]
-    if not after or tuple(after[-1]) != ("action", "action_listen"):
+    if not after or (after[-1][0], after[-1][1]) != ("action", "action_listen"):
         return None
-    return sum(kind == "bot" for kind, _ in after)
+    replies = []
+    for kind, _, data in after:
+        if kind == "bot":
+            event = json.loads(data)
+            replies.append(
+                Reply.from_rasa({"text": event.get("text"), **(event.get("data") or {})})
+            )
+    messages = one_message_per_turn(replies, TEXT_LIMIT)
+    return sum(1 for m in messages if m.text and m.image is None and m.document is None)
 
 
 def _say(
     gateway_url: str, fake: FakeBotApi, engine: Engine, chat: int, turn: int, message: str
 ) -> list[str]:
-    """Send a text or press a button; the replies, all of them: as many as Rasa stored for
-    the turn (the gateway paces a chat's messages, so they need not come at once)."""
+    """Send a text or press a button; the replies, all of them: as many messages as Rasa's
+    stored replies to the turn make."""
     before = len(fake.sent_messages(chat))
     if message.startswith("/") and message != "/start":
         pressed = fake.sent_messages(chat)[-1].result["message_id"]

@@ -6,15 +6,25 @@ import asyncio
 import itertools
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from telegram import Bot
 
-from bot.outbox import MessageIds, OutboxWorker, claim, keyboard, renew_lease, take_inbox
+from bot.outbox import (
+    LANES,
+    MessageIds,
+    OutboxWorker,
+    claim,
+    keyboard,
+    renew_lease,
+    take_inbox,
+)
 from bot.settings import Settings
 from store.db import session_scope
 from store.handovers import request_handover, tell_person
@@ -78,6 +88,19 @@ class World:
             found = session.get(Handover, self.handover_id)
             assert found is not None
             return found
+
+
+def queue_status(world: World, chat: int) -> None:
+    """Queue a status message to a Telegram chat."""
+    with session_scope(world.engine) as session:
+        session.add(
+            OutboxMessage(
+                idempotency_key=f"test:{chat}",
+                channel="telegram",
+                recipient=str(chat),
+                payload={"kind": "status", "text": "Je recruiter heeft je profiel gelezen."},
+            )
+        )
 
 
 @pytest.fixture
@@ -340,15 +363,7 @@ async def test_a_message_queued_while_another_send_hangs_goes_out_meanwhile(
             world.fake.wait_for, lambda fake: fake.delivered_count(world.chat) > 0
         )
         other_chat = next(_CHATS)
-        with session_scope(world.engine) as session:
-            session.add(
-                OutboxMessage(
-                    idempotency_key=f"test:{other_chat}",
-                    channel="telegram",
-                    recipient=str(other_chat),
-                    payload={"kind": "status", "text": "Je recruiter heeft je profiel gelezen."},
-                )
-            )
+        queue_status(world, other_chat)
         worker.wake()
 
         await asyncio.to_thread(
@@ -409,3 +424,48 @@ async def test_a_worker_whose_claim_was_taken_over_does_not_send(world: World) -
     with session_scope(world.engine) as session:
         assert not renew_lease(session, row=first[0], until=later + lease)
         assert renew_lease(session, row=second[0], until=later + lease)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait on the event loop until `condition` holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_after_a_chat_turn_one_lane_looks_and_calls_the_others_when_it_finds_a_row(
+    world: World,
+) -> None:
+    """A turn mostly queues nothing: one claim query, not one per lane, beside the next reply."""
+    worker = world.worker(smtp_host=None, outbox_poll_seconds=3600.0)  # no polls meanwhile
+    claims = 0
+    claim_one = worker._claim_one
+
+    def counting(session: Session, **kwargs: Any) -> Any:
+        nonlocal claims
+        claims += 1
+        return claim_one(session, **kwargs)
+
+    worker._claim_one = counting  # type: ignore[method-assign]
+    worker.start()
+    try:
+        # The summary queued before the start goes out; then every lane idles.
+        await until(lambda: world.fake.delivered_count(world.chat) == 1)
+        await until(lambda: worker.idle_lanes == LANES)
+
+        claims = 0
+        worker.wake_one()
+        await until(lambda: claims >= 1 and worker.idle_lanes == LANES)
+        assert claims == 1
+
+        other_chat = next(_CHATS)
+        queue_status(world, other_chat)
+        claims = 0
+        worker.wake_one()
+        await until(lambda: world.fake.delivered_count(other_chat) == 1)
+        await until(lambda: worker.idle_lanes == LANES)
+        # The first lane's row and its next look, and one look by each lane it called in.
+        assert claims == 2 + (LANES - 1)
+    finally:
+        await worker.stop()

@@ -9,6 +9,7 @@ import logging
 import selectors
 import time
 from collections.abc import Callable, Coroutine
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import httpx
@@ -17,7 +18,14 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.rate_limit import START_WAIT_SECONDS, SteadyRateLimiter, is_message_send
+from bot.rate_limit import (
+    REPLY_BURST,
+    START_WAIT_SECONDS,
+    SteadyRateLimiter,
+    is_message_send,
+    replies,
+    replying,
+)
 from tests.fake_telegram import FakeBotApi, SendLimits
 
 T = TypeVar("T")
@@ -88,6 +96,7 @@ class Api:
         *,
         duration: float = 0.0,
         rate_limit_args: int | None = None,
+        reply: bool = False,
     ) -> bool:
         """Make one request through the limiter; `duration` is how long the server takes."""
 
@@ -103,11 +112,12 @@ class Api:
         data: dict[str, Any] = {"text": f"geheime tekst {label}"}
         if chat_id is not None:
             data["chat_id"] = chat_id
-        return bool(
-            await self.limiter.process_request(
-                callback, (), {}, endpoint, data, rate_limit_args=rate_limit_args
+        with replying() if reply else nullcontext():
+            return bool(
+                await self.limiter.process_request(
+                    callback, (), {}, endpoint, data, rate_limit_args=rate_limit_args
+                )
             )
-        )
 
     def times(self, label: str | None = None) -> list[float]:
         """Start times, of one label or of all, rounded against float noise."""
@@ -267,6 +277,137 @@ def test_a_chat_gets_a_burst_then_one_send_per_second_without_holding_up_others(
     not_held_up = [(0.03, "chat2"), (0.04, "chat1-edit")]
     then_one_per_second = [(1.0, "chat1-4"), (2.0, "chat1-5"), (3.0, "chat1-6")]
     assert api.timeline() == burst + not_held_up + then_one_per_second
+
+
+def conversation_starts(
+    pause: float, turns: int, **options: Any
+) -> tuple[list[float], list[float], int]:
+    """A person who answers `pause` s after each reply, one reply per turn, on a limiter at
+    29/s: when each message came, when its reply started, and how often a reply was held."""
+
+    async def main(loop: VirtualTimeLoop) -> tuple[list[float], list[float], int]:
+        limiter = limiter_on(loop, rate=29, **options)
+        api = Api(loop, limiter)
+        asked: list[float] = []
+        for turn in range(turns):
+            await asyncio.sleep(pause)
+            asked.append(loop.time())
+            await api.call(f"reply-{turn}", chat_id=7, reply=True)
+        await limiter.shutdown()
+        return asked, api.times(), limiter.replies_held_for_chat
+
+    return run_virtual(main)
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.3, 1.0])
+def test_a_conversation_of_ten_quick_turns_has_no_reply_held_back(pause: float) -> None:
+    asked, started, held = conversation_starts(pause, turns=10)
+    assert held == 0
+    # At most the overall pace's one slot (1/29 s) after the message, never a chat's second.
+    assert all(0 <= start - at <= 1 / 29 + 1e-6 for at, start in zip(asked, started, strict=True))
+    if pause >= 1 / 29:
+        assert started == [round(at, 6) for at in asked]
+
+
+def test_the_old_pacing_would_have_held_those_replies() -> None:
+    # What the benchmark caught: replies paced like nudges wait from the fourth turn on.
+    asked, started, held = conversation_starts(0.3, turns=10, reply_burst=3)
+    assert held > 0
+    assert started[3] > asked[3]
+
+
+def test_replies_beyond_the_burst_keep_one_per_second() -> None:
+    async def main(loop: VirtualTimeLoop) -> Api:
+        api = Api(loop, limiter_on(loop, rate=1000))
+        sends = REPLY_BURST + 3
+        await asyncio.gather(*(api.call(f"r{n}", chat_id=1, reply=True) for n in range(sends)))
+        await api.limiter.shutdown()
+        return api
+
+    api = run_virtual(main)
+
+    extra = api.times()[REPLY_BURST:]
+    assert extra == [1.0, 2.0, 3.0]
+    assert api.times()[REPLY_BURST - 1] < 0.1
+
+
+def reply_amid(rate: float, proactive: list[int], at: float, **options: Any) -> Api:
+    """Proactive sends to the chats `proactive` (labelled by their chat's index) queued at 0,
+    and a reply to chat 1 at `at` seconds."""
+
+    async def main(loop: VirtualTimeLoop) -> Api:
+        api = Api(loop, limiter_on(loop, rate=rate, **options))
+        queued = [
+            asyncio.ensure_future(api.call(f"proactive-{n}", chat_id=chat))
+            for n, chat in enumerate(proactive)
+        ]
+        await asyncio.sleep(at)
+        await api.call("reply", chat_id=1, reply=True)
+        await asyncio.gather(*queued)
+        await api.limiter.shutdown()
+        return api
+
+    return run_virtual(main)
+
+
+def test_a_reply_goes_before_a_backlog_of_proactive_messages() -> None:
+    api = reply_amid(10, proactive=list(range(100, 130)), at=0.05)
+    # The next free slot, not the end of the three-second backlog.
+    assert api.times("reply") == [0.1]
+    assert api.labels()[:3] == ["proactive-0", "reply", "proactive-1"]
+    assert most_in_one_second(api.times()) == 10
+
+
+def test_a_reply_overtakes_a_proactive_message_waiting_in_its_own_chat() -> None:
+    api = reply_amid(100, proactive=[1, 1, 1, 1], at=0.1, per_chat_burst=3)
+    assert api.timeline() == [
+        (0.0, "proactive-0"),
+        (0.01, "proactive-1"),
+        (0.02, "proactive-2"),
+        (0.1, "reply"),
+        (2.0, "proactive-3"),  # the reply took the token this one would have had at 1.0
+    ]
+
+
+def test_proactive_messages_after_a_quick_exchange_wait_for_the_chat_to_calm_down() -> None:
+    async def main(loop: VirtualTimeLoop) -> Api:
+        api = Api(loop, limiter_on(loop, rate=100, per_chat_burst=3))
+        await asyncio.gather(*(api.call(f"reply-{n}", chat_id=1, reply=True) for n in range(6)))
+        await api.call("nudge", chat_id=1)
+        await api.limiter.shutdown()
+        return api
+
+    api = run_virtual(main)
+
+    # Six sends booked the bucket six seconds ahead; a nudge may be at most two ahead.
+    assert api.times("nudge") == [pytest.approx(4.0, abs=0.06)]
+    assert api.limiter.held_for_chat == 1
+
+
+def test_handlers_wrapped_as_replies_mark_their_requests_and_tasks_they_start() -> None:
+    seen: list[bool] = []
+
+    async def probe() -> None:
+        from bot import rate_limit
+
+        seen.append(rate_limit._REPLYING.get())
+
+    @replies
+    async def handler() -> None:
+        await probe()
+        await asyncio.ensure_future(probe())
+
+    async def main() -> None:
+        await handler()
+        await probe()
+
+    asyncio.run(main())
+    assert seen == [True, True, False]
+
+
+def test_a_reply_burst_below_the_proactive_burst_is_refused() -> None:
+    with pytest.raises(ValueError):
+        SteadyRateLimiter(29, per_chat_burst=3, reply_burst=2)
 
 
 def test_edits_deletes_and_chat_actions_are_paced_overall_only() -> None:
