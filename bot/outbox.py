@@ -407,11 +407,8 @@ class OutboxWorker:
 
     def wake(self) -> None:
         """Look at the outbox now with every lane: something was queued."""
-        # Every lane idle now waits on these events; lanes that go idle later on new ones.
-        self._wake.set()
-        self._wake = asyncio.Event()
-        self._wake_first.set()
-        self._wake_first = asyncio.Event()
+        self._call_the_other_lanes()
+        self.wake_one()
 
     def wake_one(self) -> None:
         """Look at the outbox now with one lane, which calls the others in if it finds a row:
@@ -432,6 +429,7 @@ class OutboxWorker:
         )
 
     def _call_the_other_lanes(self) -> None:
+        # Every lane idle now waits on this event; lanes that go idle later wait on a new one.
         self._wake.set()
         self._wake = asyncio.Event()
 

@@ -122,7 +122,6 @@ class _Request:
     future: asyncio.Future[None]
     # Replies go before proactive messages, and may run further ahead of their chat's bucket.
     reply: bool = False
-    tolerance: float = 0.0
     chat: _Chat | None = None
     # Whether it sits in the ready heap or the timer heap.
     queued: bool = False
@@ -342,8 +341,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             # Used from a new event loop: what was queued on the old one can never run.
             self._cancel_waiting()
             self._pacer = None
-        tolerance = self._reply_tolerance if reply else self._tolerance
-        request = _Request(seq, loop.create_future(), reply, tolerance)
+        request = _Request(seq, loop.create_future(), reply)
         now = self._clock()
         if chat_key is None:
             self._schedule(request, now)
@@ -372,13 +370,17 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
             self._mark_started(request)  # without the hooks it counts from now
         return request
 
+    def _tolerance_of(self, request: _Request) -> float:
+        """How far ahead of the clock the request may find its chat's bucket booked."""
+        return self._reply_tolerance if request.reply else self._tolerance
+
     def _schedule(self, request: _Request, now: float) -> None:
         """Queue a chat's next send (or an overall-only request) for the pacer."""
         if request.queued:
             return
         request.queued = True
         chat = request.chat
-        eligible = -math.inf if chat is None else chat.full_at - request.tolerance
+        eligible = -math.inf if chat is None else chat.full_at - self._tolerance_of(request)
         if eligible <= now + _EPSILON:
             heapq.heappush(self._ready, (request.order, request))
         else:
@@ -420,7 +422,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
                 return request
             if chat.pending[0][1] is not request:
                 continue  # a retried send of this chat went first; this one is queued again
-            if chat.full_at - request.tolerance > now + _EPSILON:
+            if chat.full_at - self._tolerance_of(request) > now + _EPSILON:
                 self._schedule(request, now)  # a retry used the token meanwhile
                 continue
             heapq.heappop(chat.pending)

@@ -64,7 +64,7 @@ def split(reply: Reply, limit: int) -> list[Reply]:
         return [reply]
     parts = split_text(reply.text, limit)
     return [Reply(text=part) for part in parts[:-1]] + [
-        Reply(text=parts[-1], buttons=reply.buttons, language=reply.language)
+        Reply(text=parts[-1], buttons=reply.buttons)
     ]
 
 
