@@ -35,6 +35,7 @@ import httpx
 from bench.intake import Answer, Message, Person, ReplyKinds
 from bench.stack import WEBHOOK_SECRET, BenchStack, running_stack
 from bench.stats import percentile, ratio
+from bot.language import guess_language
 from bot.launcher import StartupError
 from bot.model import model_path
 from bot.telegram_channel import TEXT_LIMIT
@@ -187,7 +188,13 @@ class Sides:
     def rest(self, sender: str, person: Person, message: Message) -> RestResult | None:
         """B: post the message to Rasa's REST channel and wait for its answer; None on failure."""
         # The metadata the gateway adds, so the actions do the same work on both sides.
-        metadata = {"channel": "telegram", "language_code": "nl", "first_name": person.first_name}
+        metadata: dict[str, Any] = {
+            "channel": "telegram",
+            "language_code": "nl",
+            "first_name": person.first_name,
+        }
+        if not message.text.startswith("/"):
+            metadata["text_language"] = guess_language(message.text)  # as bot/conversation.py
         body = {"sender": sender, "message": message.text, "metadata": metadata}
         time.sleep(self.pause)
         start = time.perf_counter()

@@ -82,13 +82,15 @@ class Gateway:
         self.outbox.wake()
 
     def _wake_outbox_after_turn(self) -> None:
-        # A turn mostly queues nothing: one lane looks, and calls the others if it finds a row.
-        self.outbox.wake_one()
+        # A turn mostly queues nothing: one lane looks, a moment later and once for all the
+        # turns of that moment, and calls the others if it finds a row.
+        self.outbox.wake_soon()
 
     def _wake_outbox_from_thread(self) -> None:
         # The nudge jobs run in the scheduler's threads; the outbox lives on the event loop.
+        # One nudge queued: one lane looks (and calls more in while it finds rows).
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.outbox.wake)
+            self._loop.call_soon_threadsafe(self.outbox.wake_one)
 
     async def _telegram_bot(self) -> Bot | None:
         """The bot to send outbox messages with, once Telegram is connected."""

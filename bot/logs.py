@@ -23,6 +23,7 @@ LIBRARY_LEVELS: dict[str, int] = {
     "httpx": logging.WARNING,  # every request URL; a Bot API URL holds the bot token
     "httpcore": logging.WARNING,  # request and response bytes at DEBUG
     "hpack": logging.WARNING,  # HTTP/2 headers at DEBUG, the webhook secret among them
+    "aiohttp": logging.WARNING,  # the Bot API's and Rasa's client: connection details at DEBUG
     "telegram": logging.INFO,  # each update and each Bot API call's parameters at DEBUG
     "telegram.ext": logging.INFO,
     "uvicorn.access": logging.WARNING,  # request lines

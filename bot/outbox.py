@@ -20,6 +20,7 @@ import asyncio
 import logging
 import smtplib
 import ssl
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 PUSH_CHANNELS = ("telegram", "email")
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 50
+# How long after a chat turn the outbox looks (see OutboxWorker.wake_soon).
+TURN_WAKE_SECONDS = 0.25
 LANES = 6
 CLAIM_TRIES = 3
 NOT_MODIFIED = "message is not modified"
@@ -213,16 +216,16 @@ def claim(
     channels: tuple[str, ...],
     seen: MessageIds | None = None,
     most: int = BATCH,
-) -> list[Claimed]:
-    """Claim up to `most` due rows for this process; a row another process holds is left
-    alone."""
+) -> tuple[list[Claimed], bool]:
+    """Claim up to `most` due rows for this process (a row another process holds is left
+    alone); and whether more rows were due than it claimed, worth another look."""
     for _ in range(CLAIM_TRIES):
-        claimed, lost = _claim_once(
+        claimed, lost, more = _claim_once(
             session, now=now, lease=lease, channels=channels, seen=seen, most=most
         )
         if claimed or not lost:
-            return claimed
-    return []  # other workers were faster every time: they send
+            return claimed, more
+    return [], False  # other workers were faster every time: they send
 
 
 def _claim_once(
@@ -233,8 +236,9 @@ def _claim_once(
     channels: tuple[str, ...],
     seen: MessageIds | None,
     most: int,
-) -> tuple[list[Claimed], bool]:
-    """One try of claim; also whether a row was taken by another worker meanwhile."""
+) -> tuple[list[Claimed], bool, bool]:
+    """One try of claim; also whether a row was taken by another worker meanwhile, and
+    whether due rows were left (a chat busy, more than `most`)."""
     # A few more than wanted, for chats busy elsewhere and rows other lanes are claiming.
     look_at = min(BATCH, most + LANES + 4)
     # Two queries rather than one with OR: each walks the due index in order, so the cost
@@ -316,7 +320,7 @@ def _claim_once(
                 previous_message_id=previous,
             )
         )
-    return claimed, lost
+    return claimed, lost, len(rows) > len(claimed)
 
 
 def renew_lease(session: Session, *, row: Claimed, until: datetime) -> bool:
@@ -375,8 +379,13 @@ class OutboxWorker:
         self._engine = engine
         self._telegram_bot = telegram_bot
         self._clock = clock
-        self._wake = asyncio.Event()  # every lane
-        self._wake_first = asyncio.Event()  # the first lane only
+        # The wake-ups of the lanes waiting for one, in the order they went idle.
+        self._idle: deque[asyncio.Event] = deque()
+        # Calls no idle lane was there to take: as many lanes look again before idling.
+        self._missed = 0
+        # The one wake_soon pending, for all the turns until it fires.
+        self._soon: asyncio.TimerHandle | None = None
+        self.soon_seconds = TURN_WAKE_SECONDS
         self.idle_lanes = 0  # lanes waiting for a wake or the next poll
         self._failing = False
         self._task: asyncio.Task[None] | None = None
@@ -398,6 +407,9 @@ class OutboxWorker:
 
     async def stop(self) -> None:
         """Stop after the current send."""
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
         if self._task is not None:
             self._task.cancel()
             try:
@@ -406,42 +418,47 @@ class OutboxWorker:
                 pass
 
     def wake(self) -> None:
-        """Look at the outbox now with every lane: something was queued."""
-        self._call_the_other_lanes()
-        self.wake_one()
+        """Look at the outbox now with every lane: much may have been queued."""
+        self._call(LANES)
 
     def wake_one(self) -> None:
-        """Look at the outbox now with one lane, which calls the others in if it finds a row:
-        for a chat turn, which mostly queued nothing. Six lanes looking at once (six claim
-        queries in threads) would slow the next reply down."""
-        self._wake_first.set()
-        self._wake_first = asyncio.Event()
+        """Look at the outbox now with one lane: something was queued. A lane that finds more
+        due than it takes calls one more lane in, which does the same, so a backlog soon has
+        every lane sending while a single row costs a single look, not one per lane."""
+        self._call(1)
+
+    def wake_soon(self) -> None:
+        """`wake_one`, `soon_seconds` from now, once for every call until then: after a chat
+        turn. Most turns queue nothing, and a claim that finds nothing still costs a few
+        milliseconds of processor, which one look for all the turns of that moment spares the
+        next replies; what a turn did queue (a recruiter's summary) goes a moment later."""
+        if self._soon is None:
+            self._soon = asyncio.get_running_loop().call_later(
+                self.soon_seconds, self._wake_soon_now
+            )
+
+    def _wake_soon_now(self) -> None:
+        self._soon = None
+        self.wake_one()
 
     async def _run(self) -> None:
         # A few lanes side by side, so the database work around one send overlaps the wait for
         # the next; the bot's rate limiter paces what they send together. Each lane goes on
         # while rows are due and idles on its own, so one busy lane never keeps the others
-        # waiting. The first lane also answers `wake_one` and then calls the others in once it
-        # has found a row.
-        await asyncio.gather(
-            self._keep_sending(first=True),
-            *(self._keep_sending(first=False) for _ in range(LANES - 1)),
-        )
+        # waiting.
+        await asyncio.gather(*(self._keep_sending() for _ in range(LANES)))
 
-    def _call_the_other_lanes(self) -> None:
-        # Every lane idle now waits on this event; lanes that go idle later wait on a new one.
-        self._wake.set()
-        self._wake = asyncio.Event()
+    def _call(self, lanes: int) -> None:
+        """Have `lanes` more lanes look: idle ones now, busy ones when their pass ends."""
+        while lanes and self._idle:
+            self._idle.popleft().set()
+            lanes -= 1
+        self._missed = min(LANES, self._missed + lanes)
 
-    async def _keep_sending(self, *, first: bool) -> None:
+    async def _keep_sending(self) -> None:
         while True:
-            # A wake from now on ends the idle wait below; every lane also looks at each poll.
-            woken = self._wake_first if first else self._wake
             try:
-                await self._lane(
-                    await self._sendable(),
-                    on_claim=self._call_the_other_lanes if first else None,
-                )
+                await self._lane(await self._sendable())
             except Exception as error:  # the worker must outlive a database outage
                 if not self._failing:  # one line per outage, not one per lane and poll
                     logger.error("The outbox could not be read: %s; retrying",
@@ -451,13 +468,22 @@ class OutboxWorker:
                 if self._failing:
                     logger.info("The outbox can be read again")
                 self._failing = False
+            if self._missed:
+                # Called while this lane was looking: what was queued may have come after.
+                self._missed -= 1
+                continue
+            woken = asyncio.Event()
+            self._idle.append(woken)
             self.idle_lanes += 1
             try:
+                # Every lane also looks at each poll.
                 await asyncio.wait_for(woken.wait(), self.settings.outbox_poll_seconds)
             except asyncio.TimeoutError:
                 pass
             finally:
                 self.idle_lanes -= 1
+                if not woken.is_set():
+                    self._idle.remove(woken)
 
     async def _sendable(self) -> tuple[str, ...]:
         channels = self.channels
@@ -472,33 +498,40 @@ class OutboxWorker:
         counts = await asyncio.gather(*(self._lane(channels) for _ in range(LANES)))
         return sum(counts)
 
-    async def _lane(
-        self, channels: tuple[str, ...], on_claim: Callable[[], None] | None = None
-    ) -> int:
+    async def _lane(self, channels: tuple[str, ...]) -> int:
+        """Send due rows one at a time while there are more; the number handled."""
         handled = 0
         while channels:
             now = self._clock()
             lease = timedelta(seconds=self.settings.outbox_lease_seconds)
             # One row at a time: a gateway killed mid-send leaves at most one row per lane whose
             # fate must be looked up at Telegram, not a whole batch.
-            claimed = await self._in_session(
+            claimed, more = await self._in_session(
                 partial(self._claim_one, now=now, lease=lease, channels=channels)
             )
             if not claimed:
                 return handled
-            if on_claim is not None:
-                on_claim()
+            if more:
+                # More is due: one more lane comes to help, and it calls the next if it too
+                # finds more, so a backlog soon has every lane sending.
+                self._call(1)
             for row, allowed in claimed:
                 await self._deliver(row, allowed)
                 handled += 1
+            if not more:
+                # Nothing else was due. What is queued from now on calls a lane in itself.
+                return handled
         return handled
 
     def _claim_one(
         self, session: Session, *, now: datetime, lease: timedelta, channels: tuple[str, ...]
-    ) -> list[tuple[Claimed, bool | datetime]]:
-        """A due row, and whether it may still go out (see still_allowed), in one transaction."""
-        rows = claim(session, now=now, lease=lease, channels=channels, seen=self.seen, most=1)
-        return [(row, still_allowed(session, row, now, self._rules)) for row in rows]
+    ) -> tuple[list[tuple[Claimed, bool | datetime]], bool]:
+        """A due row, and whether it may still go out (see still_allowed), in one transaction;
+        and whether more rows were due."""
+        rows, more = claim(
+            session, now=now, lease=lease, channels=channels, seen=self.seen, most=1
+        )
+        return [(row, still_allowed(session, row, now, self._rules)) for row in rows], more
 
     def _lease_end(self) -> datetime:
         return self._clock() + timedelta(seconds=self.settings.outbox_lease_seconds)

@@ -21,9 +21,9 @@
   Within a class a chat's sends go out in order.
 * Requests without a chat (getUpdates, getMe, answerCallbackQuery, setWebhook, ...) are not
   delayed.
-* A request counts as started when its bytes have been written to the connection, when the
-  bot's httpx client carries the limiter's hooks (``httpx_event_hooks``); otherwise when it
-  is let go. What Telegram counts is arrivals: a stall between letting a request go and
+* A request counts as started when its bytes are written to the connection, when the bot's
+  aiohttp session carries the limiter's ``trace_config`` (bot/telegram_request.py); otherwise
+  when it is let go. What Telegram counts is arrivals: a stall between letting a request go and
   writing it (a busy event loop, a thread holding the interpreter lock, a garbage collection)
   would otherwise make it arrive late, just before the ones let go after the stall, and
   thirty-one could arrive within one second. The next request waits for the write, at most
@@ -47,10 +47,10 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import partial, wraps
+from functools import wraps
 from typing import Any, TypeAlias
 
-import httpx
+import aiohttp
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
@@ -72,8 +72,6 @@ START_WAIT_SECONDS = 0.5
 # Sends a chat's replies may run ahead of 1 a second: more than a person types or taps in a
 # quick exchange, since each turn is one message (bot/turns.py).
 REPLY_BURST = 20
-# httpcore's trace event once a request's body (and so the whole request) has been written.
-_WRITTEN = "send_request_body.complete"
 
 
 def is_message_send(endpoint: str) -> bool:
@@ -134,7 +132,7 @@ class _Request:
         return (0 if self.reply else 1, self.seq)
 
 
-# The paced request the current task is making, for the httpx hooks to mark it written.
+# The paced request the current task is making, for the trace hooks to mark it written.
 _MAKING: ContextVar[_Request | None] = ContextVar("paced_request", default=None)
 # Whether the current task answers a person's own message (see `replying`).
 _REPLYING: ContextVar[bool] = ContextVar("replying", default=False)
@@ -214,7 +212,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         self._seq = itertools.count()
         self._pacer: asyncio.Task[None] | None = None
         self._wakeup: asyncio.Event | None = None
-        self._on_the_wire = False  # whether httpx_event_hooks were handed out
+        self._on_the_wire = False  # whether trace_config was handed out
         # Sends (replies and proactive ones) that had to wait for their chat's bucket.
         self.held_for_chat = 0
         self.replies_held_for_chat = 0
@@ -240,20 +238,24 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         """Until when (on the clock) a 429 holds the paced requests; -inf if it never did."""
         return self._paused_until
 
-    def httpx_event_hooks(self) -> dict[str, list[Callable[[httpx.Request], Awaitable[None]]]]:
-        """Event hooks for the bot's httpx client (``HTTPXRequest(httpx_kwargs={"event_hooks":
-        ...})``) that let the limiter count each request from when it has been written."""
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Hooks for the bot's aiohttp session (``ClientSession(trace_configs=[...])``) that let
+        the limiter count each request from when it is written."""
         self._on_the_wire = True
-        return {"request": [self._on_request]}
+        config = aiohttp.TraceConfig()
+        # A body's first chunk goes to the socket in the same step as this hook; a request
+        # without a body counts from its answer; a failed one from its failure.
+        for signal in (
+            config.on_request_chunk_sent,
+            config.on_request_end,
+            config.on_request_exception,
+        ):
+            signal.append(self._on_written)
+        return config
 
-    async def _on_request(self, request: httpx.Request) -> None:
+    async def _on_written(self, session: Any, context: Any, params: Any) -> None:
         making = _MAKING.get()
-        if making is not None and making.started is not None and not making.started.done():
-            # httpcore reports the steps of writing and reading through this extension.
-            request.extensions["trace"] = partial(self._on_trace, making)
-
-    async def _on_trace(self, making: _Request, event: str, info: dict[str, Any]) -> None:
-        if event.endswith(_WRITTEN) or event.endswith(".failed"):
+        if making is not None:
             self._mark_started(making)
 
     def _mark_started(self, request: _Request) -> None:

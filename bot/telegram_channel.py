@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections import OrderedDict
@@ -19,7 +20,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot import messages
 from bot.conversation import Conversations
@@ -30,6 +30,7 @@ from bot.rasa_client import Reply
 from bot.rate_limit import SteadyRateLimiter, replies
 from bot.recruiter_chat import RecruiterChat
 from bot.settings import Settings
+from bot.telegram_request import AiohttpRequest
 from bot.turns import one_message_per_turn
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,13 @@ class TelegramChannel:
         self.polling = settings.telegram_webhook_url is None
         self.typing_after = TYPING_AFTER_SECONDS
         self.limiter = limiter = SteadyRateLimiter(settings.telegram_messages_per_second)
+        # getUpdates holds its connection open for a long poll: a session of its own.
+        self._requests = (
+            AiohttpRequest(
+                connection_pool_size=CONNECTIONS, trace_configs=[limiter.trace_config()]
+            ),
+            AiohttpRequest(connection_pool_size=1),
+        )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(settings.telegram_bot_token.get_secret_value())
@@ -130,12 +138,8 @@ class TelegramChannel:
             # each counted from when it is written, a 429's retry_after waited out by every
             # request.
             .rate_limiter(limiter)
-            .request(
-                HTTPXRequest(
-                    connection_pool_size=CONNECTIONS,
-                    httpx_kwargs={"event_hooks": limiter.httpx_event_hooks()},
-                )
-            )
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             # Updates of different chats run side by side; Conversations keeps each chat in order.
             .concurrent_updates(256)
         )
@@ -195,8 +199,11 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         """Stop polling and the application."""
-        if self._starter is not None and not self._starter.done():
-            self._starter.cancel()
+        starter = self._starter
+        if starter is not None and not starter.done():
+            starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starter
         app = self.application
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -204,6 +211,9 @@ class TelegramChannel:
             await app.stop()
         if app._initialized:
             await app.shutdown()
+        # A start that failed or was cancelled half-way leaves the sessions open.
+        for request in self._requests:
+            await request.shutdown()
 
     async def receive(self, data: dict[str, Any]) -> bool:
         """Queue one webhook update; False when its update_id was seen before."""
@@ -301,17 +311,30 @@ class TelegramChannel:
             return
         payload = self.payloads.decode(query.data or "")
         # Answering the press and removing the buttons (so a stale one cannot be pressed
-        # again) run beside the forward to Rasa: two Bot API round trips off the reply's path.
-        housekeeping = asyncio.gather(
-            query.answer(), self._remove_buttons(update), return_exceptions=True
-        )
+        # again) wait until the reply is out, or until the turn takes longer than a moment:
+        # two Bot API requests that would otherwise share the processor with the turn.
+        answered = asyncio.Event()
+        housekeeping = asyncio.create_task(self._tidy_up(update, answered))
         try:
             if payload:
                 await self._forward(update, payload)
         finally:
+            answered.set()
             for outcome in await housekeeping:
                 if isinstance(outcome, Exception):
                     logger.info("Button housekeeping failed: %s", type(outcome).__name__)
+
+    async def _tidy_up(self, update: Update, answered: asyncio.Event) -> tuple[object, ...]:
+        """Answer a button press and remove its buttons, once the turn is answered or slow."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(answered.wait(), self.typing_after)
+        query = update.callback_query
+        assert query is not None
+        return tuple(
+            await asyncio.gather(
+                query.answer(), self._remove_buttons(update), return_exceptions=True
+            )
+        )
 
     @staticmethod
     async def _remove_buttons(update: Update) -> None:

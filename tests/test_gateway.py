@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 from bot.gateway import Gateway
 from bot.settings import Settings
 from tests.fake_telegram import FakeBotApi
-from tests.helpers import text_update
+from tests.helpers import callback_update, text_update
 from tests.stack import make_settings
 
 SECRET = "gateway-test-secret"
@@ -319,13 +319,19 @@ def test_ten_quick_turns_are_answered_without_waiting_for_the_chats_pace(
     assert telegram.limiter.held_for_chat == 0
 
 
-def test_a_slow_turn_shows_typing_until_the_answer_comes(fake_bot_api: FakeBotApi) -> None:
+def slow_turn(fake_bot_api: FakeBotApi) -> tuple[FakeRasa, Gateway]:
+    """A gateway whose Rasa holds its answer until `go` is set, and whose "moment" before
+    showing a slow turn is short."""
     rasa = FakeRasa([{"text": "Daar ben ik weer."}])
     rasa.go.clear()
     gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
-    telegram = gateway.telegram
-    assert telegram is not None
-    telegram.typing_after = 0.01
+    assert gateway.telegram is not None
+    gateway.telegram.typing_after = 0.01
+    return rasa, gateway
+
+
+def test_a_slow_turn_shows_typing_until_the_answer_comes(fake_bot_api: FakeBotApi) -> None:
+    rasa, gateway = slow_turn(fake_bot_api)
     with ready_client(gateway) as client:
         assert client.post("/telegram/webhook", json=text_update(31, 53, "hoi"), headers=HEADERS)
         fake_bot_api.wait_for(lambda fake: bool(fake.calls_to("sendChatAction")), timeout=10)
@@ -352,3 +358,50 @@ def test_a_quick_turn_shows_no_typing(fake_bot_api: FakeBotApi) -> None:
         client.post("/telegram/webhook", json=text_update(42, 54, "hoi"), headers=HEADERS)
         fake_bot_api.wait_for_messages(54, 2)
     assert fake_bot_api.calls_to("sendChatAction") == []
+
+
+def test_a_button_press_is_answered_and_its_buttons_removed_after_the_reply(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    rasa = FakeRasa([{"text": "Top, dan gaan we verder."}])
+    gateway = Gateway(rasa.serving(telegram_settings(fake_bot_api)))
+    with ready_client(gateway) as client:
+        update = callback_update(61, 56, "/affirm", fake=fake_bot_api)
+        assert client.post("/telegram/webhook", json=update, headers=HEADERS)
+        (reply,) = fake_bot_api.wait_for_messages(56, 1)
+        fake_bot_api.wait_for(
+            lambda fake: (
+                bool(fake.calls_to("answerCallbackQuery"))
+                and bool(fake.calls_to("editMessageReplyMarkup"))
+            ),
+            timeout=10,
+        )
+    (answer,) = fake_bot_api.calls_to("answerCallbackQuery")
+    (edit,) = fake_bot_api.calls_to("editMessageReplyMarkup")
+    assert reply.params["text"] == "Top, dan gaan we verder."
+    assert rasa.requests[-1]["message"] == "/affirm"
+    # The turn's own work went first; the press's housekeeping followed its reply.
+    assert reply.at <= answer.at and reply.at <= edit.at
+    assert edit.status == 200 and "reply_markup" not in (edit.result or {})
+
+
+def test_a_slow_button_turn_answers_the_press_before_the_reply(
+    fake_bot_api: FakeBotApi,
+) -> None:
+    rasa, gateway = slow_turn(fake_bot_api)
+    with ready_client(gateway) as client:
+        update = callback_update(71, 57, "/affirm", fake=fake_bot_api)
+        assert client.post("/telegram/webhook", json=update, headers=HEADERS)
+        # Rasa has not answered: the spinner on the button stops and the buttons go anyway.
+        fake_bot_api.wait_for(
+            lambda fake: (
+                bool(fake.calls_to("answerCallbackQuery"))
+                and bool(fake.calls_to("editMessageReplyMarkup"))
+            ),
+            timeout=10,
+        )
+        assert fake_bot_api.sent_messages(57) == []
+        rasa.go.set()
+        (reply,) = fake_bot_api.wait_for_messages(57, 1)
+    assert reply.params["text"] == "Daar ben ik weer."
+    assert len(fake_bot_api.calls_to("answerCallbackQuery")) == 1

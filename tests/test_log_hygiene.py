@@ -194,11 +194,13 @@ def test_at_debug_the_libraries_stay_at_info_or_above() -> None:
 import logging
 from bot.logs import configure_logging
 configure_logging("DEBUG")
-for name in ("httpx", "httpcore", "hpack", "telegram.ext.ExtBot", "sqlalchemy.engine.Engine",
-             "apscheduler.scheduler", "rasa_sdk.executor", "asyncio", "uvicorn.access"):
+for name in ("httpx", "httpcore", "hpack", "aiohttp.client", "telegram.ext.ExtBot",
+             "sqlalchemy.engine.Engine", "apscheduler.scheduler", "rasa_sdk.executor", "asyncio",
+             "uvicorn.access"):
     logging.getLogger(name).debug("LIBRARY-DEBUG %s", name)
 logging.getLogger("sqlalchemy.engine.Engine").info("LIBRARY-INFO parameters")
 logging.getLogger("httpx").info("LIBRARY-INFO https://api.telegram.org/bot123:abc/getMe")
+logging.getLogger("aiohttp.client").info("LIBRARY-INFO https://api.telegram.org/bot123:abc/getMe")
 logging.getLogger("bot.gateway").debug("OWN-DEBUG message of %d characters", 42)
 logging.getLogger("bot.gateway").info("OWN-INFO %s", {texts!r})
 """

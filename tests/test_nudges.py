@@ -356,7 +356,7 @@ async def test_a_send_cut_off_by_a_crash_is_found_and_not_sent_again(world: Worl
     earlier = await world.bot.send_message(next(_CHATS), "een antwoord aan iemand anders")
     killed.note(earlier.message_id, sent=True)
     with session_scope(world.engine) as session:
-        [row] = claim(session, now=START, lease=lease, channels=("telegram",), seen=killed)
+        [row], _ = claim(session, now=START, lease=lease, channels=("telegram",), seen=killed)
     await world.bot.send_message(
         world.chat, row.payload["text"], reply_markup=keyboard(row.payload)
     )

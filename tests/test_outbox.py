@@ -7,8 +7,10 @@ import itertools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import pytest
@@ -381,6 +383,36 @@ async def test_a_message_queued_while_another_send_hangs_goes_out_meanwhile(
         await worker.stop()
 
 
+def _is_chat(chat: int, params: dict[str, Any]) -> bool:
+    return int(params["chat_id"]) == chat
+
+
+async def test_a_backlog_woken_with_one_lane_soon_has_every_lane_sending(world: World) -> None:
+    """One wake for many rows: each lane that finds a row calls the next one in, until all
+    lanes send side by side (here every send hangs until released, so none finishes)."""
+    release = threading.Event()
+    chats = [next(_CHATS) for _ in range(LANES + 2)]
+    for chat in chats:  # a hook holds back one answer
+        world.fake.crash_after_delivery("sendMessage", partial(_is_chat, chat), release.wait)
+    worker = world.worker(smtp_host=None, outbox_poll_seconds=3600.0)  # no polls meanwhile
+    worker.start()
+    try:
+        await until(lambda: world.fake.delivered_count(world.chat) == 1)
+        await until(lambda: worker.idle_lanes == LANES)
+        for chat in chats:
+            queue_status(world, chat)
+        worker.wake_one()
+        await asyncio.to_thread(
+            world.fake.wait_for,
+            lambda fake: sum(fake.delivered_count(chat) for chat in chats) == LANES,
+            10.0,
+        )
+        assert worker.idle_lanes == 0
+    finally:
+        release.set()
+        await worker.stop()
+
+
 async def test_status_messages_for_the_web_chat_wait_for_the_next_reply(world: World) -> None:
     with session_scope(world.engine) as session:
         handover = session.get(Handover, world.handover_id)
@@ -415,11 +447,12 @@ def test_the_ids_a_cut_off_send_can_have_are_bounded_by_what_was_seen() -> None:
 async def test_a_worker_whose_claim_was_taken_over_does_not_send(world: World) -> None:
     lease = timedelta(seconds=60)
     with session_scope(world.engine) as session:
-        first = claim(session, now=START, lease=lease, channels=("telegram",), most=1)
+        first, _ = claim(session, now=START, lease=lease, channels=("telegram",), most=1)
     later = START + lease + timedelta(seconds=1)
     with session_scope(world.engine) as session:
-        second = claim(session, now=later, lease=lease, channels=("telegram",), most=1)
+        second, more = claim(session, now=later, lease=lease, channels=("telegram",), most=1)
     assert [row.id for row in first] == [row.id for row in second]
+    assert not more  # the one row there was
     assert second[0].recovered and second[0].attempts == first[0].attempts + 1
     with session_scope(world.engine) as session:
         assert not renew_lease(session, row=first[0], until=later + lease)
@@ -434,38 +467,68 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_after_a_chat_turn_one_lane_looks_and_calls_the_others_when_it_finds_a_row(
-    world: World,
-) -> None:
-    """A turn mostly queues nothing: one claim query, not one per lane, beside the next reply."""
-    worker = world.worker(smtp_host=None, outbox_poll_seconds=3600.0)  # no polls meanwhile
-    claims = 0
+def count_claims(worker: OutboxWorker) -> list[None]:
+    """A list that grows by one at each of the worker's claim queries."""
+    claims: list[None] = []
     claim_one = worker._claim_one
 
     def counting(session: Session, **kwargs: Any) -> Any:
-        nonlocal claims
-        claims += 1
+        claims.append(None)
         return claim_one(session, **kwargs)
 
     worker._claim_one = counting  # type: ignore[method-assign]
+    return claims
+
+
+@asynccontextmanager
+async def idle_worker(world: World) -> AsyncIterator[tuple[OutboxWorker, list[None]]]:
+    """A running worker that has sent the world's summary and idles on every lane, without
+    polls, and the list `count_claims` keeps of its claim queries from then on."""
+    worker = world.worker(smtp_host=None, outbox_poll_seconds=3600.0)
+    claims = count_claims(worker)
     worker.start()
     try:
-        # The summary queued before the start goes out; then every lane idles.
         await until(lambda: world.fake.delivered_count(world.chat) == 1)
         await until(lambda: worker.idle_lanes == LANES)
+        claims.clear()
+        yield worker, claims
+    finally:
+        await worker.stop()
 
-        claims = 0
+
+async def test_a_wake_for_one_row_costs_one_look_not_one_per_lane(
+    world: World,
+) -> None:
+    """One lane looks, and calls more in only when it saw more due than it took: a single
+    row costs a single claim query."""
+    async with idle_worker(world) as (worker, claims):
         worker.wake_one()
-        await until(lambda: claims >= 1 and worker.idle_lanes == LANES)
-        assert claims == 1
+        await until(lambda: len(claims) >= 1 and worker.idle_lanes == LANES)
+        assert len(claims) == 1
 
         other_chat = next(_CHATS)
         queue_status(world, other_chat)
-        claims = 0
+        claims.clear()
         worker.wake_one()
         await until(lambda: world.fake.delivered_count(other_chat) == 1)
         await until(lambda: worker.idle_lanes == LANES)
-        # The first lane's row and its next look, and one look by each lane it called in.
-        assert claims == 2 + (LANES - 1)
-    finally:
-        await worker.stop()
+        assert len(claims) == 1
+
+
+async def test_the_turns_of_one_moment_share_one_look_and_what_they_queued_still_goes_out(
+    world: World,
+) -> None:
+    """Ten quick turns: one claim a moment later, not ten beside the next replies."""
+    async with idle_worker(world) as (worker, claims):
+        worker.soon_seconds = 1.0  # far longer than the ten turns below take
+        for _ in range(10):
+            worker.wake_soon()
+            await asyncio.sleep(0.01)  # a lane woken at once would look in this time
+        await until(lambda: len(claims) >= 1 and worker.idle_lanes == LANES)
+        assert len(claims) == 1
+
+        # A turn that queued a message: it goes out after the moment.
+        other_chat = next(_CHATS)
+        queue_status(world, other_chat)
+        worker.wake_soon()
+        await until(lambda: world.fake.delivered_count(other_chat) == 1)

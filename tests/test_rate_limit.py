@@ -12,11 +12,10 @@ from collections.abc import Callable, Coroutine
 from contextlib import nullcontext
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 import pytest
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.rate_limit import (
     REPLY_BURST,
@@ -26,6 +25,7 @@ from bot.rate_limit import (
     replies,
     replying,
 )
+from bot.telegram_request import AiohttpRequest
 from tests.fake_telegram import FakeBotApi, SendLimits
 
 T = TypeVar("T")
@@ -245,7 +245,7 @@ def test_a_fractional_rate_allows_its_whole_part_in_any_second() -> None:
 def test_with_the_write_hooks_a_request_not_yet_written_holds_the_next_at_most_briefly() -> None:
     async def main(loop: VirtualTimeLoop) -> Api:
         limiter = limiter_on(loop, rate=10)
-        limiter.httpx_event_hooks()  # sends now count from their write, which never comes here
+        limiter.trace_config()  # sends now count from their write, which never comes here
         api = Api(loop, limiter)
         # The first takes 2 s and is never reported written (opening a connection, say); the
         # second ends at once without a write reported (refused before sending).
@@ -638,16 +638,15 @@ async def test_a_stall_before_a_request_is_written_does_not_bunch_the_next_ones(
     chats = list(range(2000, 2016))
     sends = itertools.count(1)
 
-    async def stall_the_third(request: httpx.Request) -> None:
-        if request.url.path.endswith("/sendMessage") and next(sends) == 3:
+    async def stall_the_third(session: object, context: object, params: Any) -> None:
+        if params.url.path.endswith("/sendMessage") and next(sends) == 3:
             time.sleep(0.3)  # noqa: ASYNC251 (blocks the loop, as a long garbage collection would)
 
+    stall = aiohttp.TraceConfig()
+    stall.on_request_start.append(stall_the_third)
     with FakeBotApi(limits=limits) as fake:
         limiter = SteadyRateLimiter(rate=0.97 * limits.overall_per_second)
-        hooks = limiter.httpx_event_hooks()
-        request = HTTPXRequest(
-            httpx_kwargs={"event_hooks": {"request": [stall_the_third, *hooks["request"]]}}
-        )
+        request = AiohttpRequest(trace_configs=[stall, limiter.trace_config()])
         async with ExtBot(
             fake.token, base_url=fake.base_url, rate_limiter=limiter, request=request
         ) as bot:
