@@ -40,6 +40,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 CONNECTIONS = 256  # to the Bot API, as python-telegram-bot's default for an Application
 START_PAYLOAD = "/greet"
 TEXT_LIMIT = 4096  # characters of a message's text, as Telegram counts them
+CAPTION_LIMIT = 1024  # characters of a photo's or document's caption
 # A turn that takes longer than this shows "typing…"; Telegram shows it for 5 s at most, or
 # until the bot's next message arrives, so it is sent again every few seconds.
 TYPING_AFTER_SECONDS = 0.5
@@ -244,7 +245,7 @@ class TelegramChannel:
         # One turn, one message: Rasa's bubbles joined, so that no reply waits for the chat's
         # pace and the person sees one answer (bot/turns.py).
         try:
-            for reply in one_message_per_turn(turn, TEXT_LIMIT):
+            for reply in one_message_per_turn(turn, TEXT_LIMIT, CAPTION_LIMIT):
                 await self._send(chat.id, reply)
         finally:
             self.conversations.delivered()

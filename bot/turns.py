@@ -4,14 +4,16 @@ Rasa answers a turn with several bubbles (an acknowledgement, then the next ques
 channel that paces messages per chat (Telegram, WhatsApp) each bubble costs a send, so the
 bubbles of one turn go out as one message: the texts joined by a blank line, the buttons on
 it. Buttons end a message (they belong under the text that asks for them), and an image or
-a document is always a message of its own. A text longer than the channel allows is split
-at sentence boundaries, the buttons on its last part.
+a document is always a message of its own, its text as the caption. A text longer than the
+channel allows is split at sentence boundaries, the buttons on its last part; a caption
+longer than the channel allows goes before the image or document as text of its own.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from bot.rasa_client import Button, Reply
 
@@ -27,8 +29,11 @@ def length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def one_message_per_turn(replies: Iterable[Reply], limit: int) -> list[Reply]:
-    """The replies of one turn merged into as few messages as keep their meaning."""
+def one_message_per_turn(
+    replies: Iterable[Reply], limit: int, caption_limit: int | None = None
+) -> list[Reply]:
+    """The replies of one turn merged into as few messages as keep their meaning; texts of
+    at most `limit`, captions of at most `caption_limit` (when the channel has one)."""
     messages: list[Reply] = []
     texts: list[str] = []
 
@@ -41,6 +46,10 @@ def one_message_per_turn(replies: Iterable[Reply], limit: int) -> list[Reply]:
     for reply in replies:
         if reply.image is not None or reply.document is not None:
             flush()
+            if caption_limit is not None and reply.text and length(reply.text) > caption_limit:
+                # Too long to go with the file: the text (and its buttons) first, then the file.
+                messages.extend(split(Reply(text=reply.text, buttons=reply.buttons), limit))
+                reply = replace(reply, text=None, buttons=())
             messages.append(reply)
         elif reply.text:
             if texts and length(PART_SEPARATOR.join([*texts, reply.text])) > limit:

@@ -24,7 +24,7 @@ from store.profiles import (
     record_consent,
     save_profile,
 )
-from tests.fake_telegram import FakeBotApi
+from tests.fake_telegram import ApiCall, FakeBotApi
 from tests.helpers import text_update
 from tests.stack import make_settings
 from tests.test_gateway import SECRET, FakeRasa, ready_client, telegram_settings
@@ -166,15 +166,16 @@ def test_health_words_are_removed_from_the_stored_turn(database_url: str, engine
     assert "nu gaat het goed" in stored
 
 
-def test_a_telegram_export_goes_as_a_document_to_that_chat_only(
-    database_url: str, engine: Engine
-) -> None:
+def telegram_export(
+    database_url: str, engine: Engine, replies: list[dict[str, Any]]
+) -> tuple[int, list[ApiCall]]:
+    """A person with a profile asks for their data on Telegram and Rasa answers `replies`:
+    their chat id and the messages the fake Bot API received for that chat, in order."""
     chat_id = 700_000 + uuid.uuid4().int % 100_000
     add_person(engine, f"telegram:{chat_id}")
-    rasa = FakeRasa([{"text": "Hier is een kopie."}, command("export")])
     with FakeBotApi() as fake:
         settings = telegram_settings(fake).model_copy(update={"database_url": database_url})
-        gateway = Gateway(rasa.serving(settings))
+        gateway = Gateway(FakeRasa(replies).serving(settings))
         with ready_client(gateway) as client:
             headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
             update = text_update(1, chat_id, "stuur mijn gegevens")
@@ -182,9 +183,34 @@ def test_a_telegram_export_goes_as_a_document_to_that_chat_only(
                 client.post("/telegram/webhook", json=update, headers=headers).status_code == 200
             )
             fake.wait_for(lambda api: bool(api.calls_to("sendDocument")))
-        (call,) = fake.calls_to("sendDocument")
+        sent = [call for call in fake.calls if call.method in ("sendMessage", "sendDocument")]
+    return chat_id, sent
+
+
+def test_a_telegram_export_goes_as_a_document_to_that_chat_only(
+    database_url: str, engine: Engine
+) -> None:
+    replies = [{"text": "Hier is een kopie."}, command("export")]
+    chat_id, sent = telegram_export(database_url, engine, replies)
+    (call,) = [call for call in sent if call.method == "sendDocument"]
     assert call.params["chat_id"] == chat_id
     assert call.params["document"]["filename"] == "werkmaatje-gegevens.json"
     data = json.loads(call.params["document"]["content"])
     assert data["job_seeker"]["channel_user_id"] == str(chat_id)
     assert data["profile"]["name"] == "Noor"
+
+
+def test_an_export_whose_text_is_too_long_for_a_caption_still_arrives(
+    database_url: str, engine: Engine
+) -> None:
+    """Telegram refuses a caption over 1,024 characters: the text goes first, then the file."""
+    text = ("Hier is een kopie van alles wat we van je bewaren. " * 25).strip()
+    chat_id, sent = telegram_export(database_url, engine, [{"text": text, **command("export")}])
+    assert len(text) > 1024
+    assert [(call.method, call.status, call.params["chat_id"]) for call in sent] == [
+        ("sendMessage", 200, chat_id),
+        ("sendDocument", 200, chat_id),
+    ]
+    assert sent[0].params["text"] == text
+    assert "caption" not in sent[1].params
+    assert sent[1].params["document"]["filename"] == "werkmaatje-gegevens.json"

@@ -55,6 +55,23 @@ def test_images_and_documents_stay_messages_of_their_own_in_their_place() -> Non
     ]
 
 
+def test_a_caption_too_long_for_the_file_goes_before_it_as_text_with_the_buttons() -> None:
+    export = Document("werkmaatje.json", b"{}")
+    caption = ("Hier zijn je gegevens. " * 50).strip()  # 1,149 characters
+    turn = [Reply(text=caption, document=export, buttons=YES_NO)]
+    messages = one_message_per_turn(turn, TELEGRAM, caption_limit=1024)
+    assert [(m.text, m.buttons, m.document) for m in messages] == [
+        (caption, YES_NO, None),
+        (None, (), export),
+    ]
+
+
+def test_a_caption_that_fits_stays_with_its_file() -> None:
+    photo = Reply(text="Zo ziet het eruit." * 56, image="https://example.invalid/a.png")
+    assert length(photo.text or "") == 1008
+    assert one_message_per_turn([photo], TELEGRAM, caption_limit=1024) == [photo]
+
+
 def test_buttons_without_text_go_under_the_text_before_them() -> None:
     turn = [Reply(text="Kies maar."), Reply(buttons=YES_NO)]
     (message,) = one_message_per_turn(turn, TELEGRAM)
