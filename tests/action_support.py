@@ -150,6 +150,12 @@ def domain() -> dict[str, Any]:
     return loaded
 
 
+def button_payloads(variation: dict[str, Any]) -> list[str]:
+    """A response variation's button payloads as Rasa sends them: it fills placeholders in
+    responses, so a payload's doubled braces (`/intent{{"entity":"value"}}`) come out single."""
+    return [str(button["payload"]).format() for button in variation["buttons"]]
+
+
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
     """The response names an action dispatched, each checked to exist in the domain."""
     names = [str(message["response"]) for message in dispatcher.messages]

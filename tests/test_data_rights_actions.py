@@ -21,6 +21,7 @@ from store.models import Handover, NudgeSettings, OutboxMessage, Recruiter
 from store.profiles import find_job_seeker, split_sender
 from tests.action_support import (
     UNREACHABLE_DATABASE_URL,
+    button_payloads,
     domain,
     entity,
     export,
@@ -365,7 +366,7 @@ async def test_an_unclear_withdrawal_asks_which_consent(store_database: Engine, 
             for v in domain()["responses"]["utter_ask_consent_purpose"]
             if bool(v.get("condition")) == (language == "en")
         ]
-        payloads = [button["payload"] for button in variation["buttons"]]
+        payloads = button_payloads(variation)
         assert payloads == [
             f'/withdraw_consent{{"consent_purpose":"{purpose}"}}'
             for purpose in ("nudges", "share_with_recruiter", "support_needs", "profile")

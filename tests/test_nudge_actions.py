@@ -35,6 +35,7 @@ from store.profiles import (
 )
 from tests.action_support import (
     UNREACHABLE_DATABASE_URL,
+    button_payloads,
     domain,
     entity,
     load_tracker,
@@ -161,7 +162,7 @@ async def test_the_question_is_asked_once_the_profile_is_finished(store_database
     assert events == [SlotSet("nudge_question", "consent")]
     assert responses(dispatcher) == ["utter_ask_nudges_consent"]
     for variation in domain()["responses"]["utter_ask_nudges_consent"]:
-        payloads = [button["payload"] for button in variation["buttons"]]
+        payloads = button_payloads(variation)
         assert payloads == [
             '/nudges_frequency{"frequency":"weekly"}',
             '/nudges_frequency{"frequency":"daily"}',
