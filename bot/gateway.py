@@ -83,7 +83,7 @@ class Gateway:
 
     def _wake_outbox_after_turn(self) -> None:
         # A turn mostly queues nothing: one lane looks, a moment later and once for all the
-        # turns of that moment, and calls the others if it finds a row.
+        # turns of that moment, and calls one more lane in while it finds more due.
         self.outbox.wake_soon()
 
     def _wake_outbox_from_thread(self) -> None:
