@@ -660,9 +660,18 @@ class OutboxWorker:
     ) -> None:
         now = self._clock()
 
+        values: dict[str, Any] = {"status": status, "claimed_until": None}
+        if status == "sent":
+            values.update(sent_at=now, provider_message_id=detail, last_error=None)
+        else:
+            values.update(last_error=detail)
+
         def work(session: Session) -> None:
-            stored = session.get(OutboxMessage, row.id)
-            if stored is None:  # the person was deleted meanwhile
+            # Statements rather than a load and a flush: this runs for every message sent.
+            result = session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(**values)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # the person was deleted
                 return
             if row.payload.get("kind") == NUDGE_KIND:
                 finish_nudge(
@@ -672,16 +681,9 @@ class OutboxWorker:
                     detail=None if status == "sent" else detail,
                     now=now,
                 )
-            stored.status = status
-            stored.claimed_until = None
-            if status == "sent":
-                stored.sent_at = now
-                stored.provider_message_id = detail
-                stored.last_error = None
-                if row.payload.get("kind") == "handover_summary" and row.handover_id:
+            if status == "sent" and row.payload.get("kind") == "handover_summary":
+                if row.handover_id:
                     mark_delivered(session, row.handover_id, now)
-            else:
-                stored.last_error = detail
 
         await self._in_session(work)
         if status == "sent":

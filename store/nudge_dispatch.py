@@ -24,12 +24,14 @@ from sqlalchemy import (
     and_,
     cast,
     except_,
+    exists,
     func,
     inspect,
     intersect,
     literal,
     select,
     true,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,6 +45,7 @@ from store.models import (
     NudgeLog,
     NudgeSettings,
     OutboxMessage,
+    Profile,
     ProfileItem,
     SuccessMoment,
     as_utc,
@@ -57,7 +60,7 @@ from store.nudge_schedule import (
     next_due,
     shift_out_of_quiet_hours,
 )
-from store.profiles import has_consent
+from store.profiles import latest_decision
 
 ENCOURAGEMENT = "encouragement"
 MODULE = "elearning"
@@ -90,6 +93,69 @@ def utc(moment: datetime) -> datetime:
 
 def _lang(language: str) -> str:
     return "en" if language.startswith("en") else "nl"
+
+
+@dataclass(frozen=True)
+class Person:
+    """What decides whether, where and how a person's nudge goes, read in one query."""
+
+    id: int
+    language: str
+    name: str | None
+    frequency: str
+    paused_until: datetime | None
+    said_yes: bool  # the latest nudge decision is a yes
+    placed: bool  # at work through a handover
+    telegram_user: str | None  # the reachable Telegram identity, if any
+
+    @property
+    def chat(self) -> int | None:
+        """The person's Telegram chat (a private chat's id is the user's id)."""
+        user = self.telegram_user
+        return int(user) if user and user.lstrip("-").isdigit() else None
+
+
+def _person(session: Session, job_seeker_id: Any) -> Person | None:
+    """The person `job_seeker_id` (a value, or a subquery giving one); None if gone."""
+    reachable = (
+        select(ChannelIdentity.channel_user_id)
+        .where(
+            ChannelIdentity.job_seeker_id == JobSeeker.id,
+            ChannelIdentity.channel == "telegram",
+            ChannelIdentity.blocked_at.is_(None),
+        )
+        .order_by(ChannelIdentity.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    placed = exists().where(Handover.job_seeker_id == JobSeeker.id, Handover.status == "placed")
+    row = session.execute(
+        select(
+            JobSeeker.id,
+            JobSeeker.language,
+            Profile.name,
+            NudgeSettings.frequency,
+            NudgeSettings.paused_until,
+            latest_decision("nudges", JobSeeker.id).label("said_yes"),
+            placed.label("placed"),
+            reachable.label("telegram_user"),
+        )
+        .outerjoin(Profile, Profile.job_seeker_id == JobSeeker.id)
+        .outerjoin(NudgeSettings, NudgeSettings.job_seeker_id == JobSeeker.id)
+        .where(JobSeeker.id == job_seeker_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return Person(
+        id=row.id,
+        language=row.language,
+        name=row.name,
+        frequency=row.frequency or DEFAULT_FREQUENCY,
+        paused_until=as_utc(row.paused_until) if row.paused_until else None,
+        said_yes=bool(row.said_yes),
+        placed=bool(row.placed),
+        telegram_user=row.telegram_user,
+    )
 
 
 def _frequency(session: Session, job_seeker_id: int) -> tuple[str, datetime | None]:
@@ -128,33 +194,8 @@ def plan_next(
     )
 
 
-def telegram_chat(session: Session, job_seeker_id: int) -> int | None:
-    """The person's reachable Telegram chat (a private chat's id is the user's id)."""
-    user_id = session.scalar(
-        select(ChannelIdentity.channel_user_id)
-        .where(
-            ChannelIdentity.job_seeker_id == job_seeker_id,
-            ChannelIdentity.channel == "telegram",
-            ChannelIdentity.blocked_at.is_(None),
-        )
-        .order_by(ChannelIdentity.id)
-        .limit(1)
-    )
-    return int(user_id) if user_id and user_id.lstrip("-").isdigit() else None
-
-
-def _placed(session: Session, job_seeker_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(Handover)
-            .where(Handover.job_seeker_id == job_seeker_id, Handover.status == "placed")
-        )
-    )
-
-
 def _content(
-    session: Session, seeker: JobSeeker, catalogue: Catalogue
+    session: Session, seeker: Person, catalogue: Catalogue
 ) -> tuple[str, str | None, str | None, str]:
     """(kind, module id, encouragement id, text) of the person's next nudge."""
     history = session.execute(
@@ -194,7 +235,7 @@ def _content(
         catalogue,
         language=language,
         sent_ids=[row.encouragement_id for row in history if row.encouragement_id],
-        name=seeker.profile.name if seeker.profile else None,
+        name=seeker.name,
         talents=items.get("talent", []),
         successes=list(successes),
         seed=seeker.id,
@@ -212,20 +253,18 @@ def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
     return rows
 
 
-def _wanted(session: Session, seeker: JobSeeker, now: datetime) -> str | int:
+def _wanted(session: Session, seeker: Person, now: datetime) -> str | int:
     """The person's Telegram chat, or why they get no nudge now (stopped | paused)."""
-    frequency, paused_until = _frequency(session, seeker.id)
-    if frequency == "off" or not has_consent(session=session, job_seeker=seeker, purpose="nudges"):
+    if seeker.frequency == "off" or not seeker.said_yes:
         return "stopped"
-    if _placed(session, seeker.id):
+    if seeker.placed:
         stop_nudges(session, seeker.id)
         return "stopped"
-    chat_id = telegram_chat(session, seeker.id)
-    if chat_id is None:
+    if seeker.chat is None:
         return "stopped"  # only Telegram can be pushed to for now
-    if paused_until is not None and paused_until > now:
+    if seeker.paused_until is not None and seeker.paused_until > now:
         return "paused"
-    return chat_id
+    return seeker.chat
 
 
 def queue_nudge(
@@ -242,7 +281,7 @@ def queue_nudge(
     status: queued | duplicate (another run queued it) | stopped | paused | deferred (quiet
     hours) | gone (the person was deleted).
     """
-    seeker = session.get(JobSeeker, job_seeker_id)
+    seeker = _person(session, job_seeker_id)
     if seeker is None:
         return "gone", None
     chat_id = _wanted(session, seeker, now)
@@ -292,9 +331,11 @@ def send_check(
 ) -> str | datetime:
     """Just before the outbox sends a nudge: "send", "cancel" (the person said stop, paused
     or is gone since it was queued), or the moment to wait for (quiet hours)."""
-    row = session.get(NudgeLog, nudge_log_id)
-    seeker = session.get(JobSeeker, row.job_seeker_id) if row is not None else None
-    if row is None or seeker is None:
+    seeker = _person(
+        session,
+        select(NudgeLog.job_seeker_id).where(NudgeLog.id == nudge_log_id).scalar_subquery(),
+    )
+    if seeker is None:  # the person (and so the log row) was deleted
         return "cancel"
     if isinstance(_wanted(session, seeker, now), str):
         return "cancel"
@@ -308,22 +349,27 @@ def finish_nudge(
 ) -> None:
     """Record how a queued nudge ended: sent | failed | cancelled | blocked. A blocked bot
     marks the person's Telegram identity unreachable and stops their nudges."""
-    row = session.get(NudgeLog, nudge_log_id)
-    if row is None:  # the person was deleted while it was being sent
-        return
-    row.status = status
-    row.detail = detail
+    values: dict[str, Any] = {"status": status, "detail": detail}
     if status == "sent":
-        row.at = now
+        values["at"] = now
+    # One statement, not a load and a flush: this runs for every nudge sent.
+    job_seeker_id = session.scalar(
+        update(NudgeLog)
+        .where(NudgeLog.id == nudge_log_id)
+        .values(**values)
+        .returning(NudgeLog.job_seeker_id)
+    )
+    if job_seeker_id is None:  # the person was deleted while it was being sent
+        return
     if status == "blocked":
         for identity in session.scalars(
             select(ChannelIdentity).where(
-                ChannelIdentity.job_seeker_id == row.job_seeker_id,
+                ChannelIdentity.job_seeker_id == job_seeker_id,
                 ChannelIdentity.channel == "telegram",
             )
         ):
             identity.blocked_at = now
-        stop_nudges(session, row.job_seeker_id)
+        stop_nudges(session, job_seeker_id)
 
 
 def record_missed(

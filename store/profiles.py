@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ScalarSelect, delete, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -111,15 +112,21 @@ def record_consent(
     return consent
 
 
-def has_consent(*, session: Session, job_seeker: JobSeeker, purpose: str) -> bool:
-    """Whether the latest decision for `purpose` is a yes."""
-    latest = session.scalars(
-        select(Consent)
-        .where(Consent.job_seeker_id == job_seeker.id, Consent.purpose == purpose)
+def latest_decision(purpose: str, job_seeker_id: Any) -> ScalarSelect[bool]:
+    """The person's latest decision for `purpose` as part of a query: true, false, or null
+    when never asked. `job_seeker_id` is a value, or a column of the query it goes into."""
+    return (
+        select(Consent.given)
+        .where(Consent.job_seeker_id == job_seeker_id, Consent.purpose == purpose)
         .order_by(Consent.at.desc(), Consent.id.desc())
         .limit(1)
-    ).one_or_none()
-    return bool(latest and latest.given)
+        .scalar_subquery()
+    )
+
+
+def has_consent(*, session: Session, job_seeker: JobSeeker, purpose: str) -> bool:
+    """Whether the latest decision for `purpose` is a yes."""
+    return bool(session.scalar(select(latest_decision(purpose, job_seeker.id))))
 
 
 def save_profile_fields(

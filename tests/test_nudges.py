@@ -25,7 +25,14 @@ from bot.outbox import MessageIds, OutboxWorker, claim, keyboard
 from bot.settings import Settings
 from store.db import make_engine, session_scope
 from store.export import export_job_seeker
-from store.models import ChannelIdentity, NudgeLog, NudgeSettings, OutboxMessage, as_utc
+from store.models import (
+    ChannelIdentity,
+    Handover,
+    NudgeLog,
+    NudgeSettings,
+    OutboxMessage,
+    as_utc,
+)
 from store.nudge_catalogue import load_catalogue
 from store.nudge_dispatch import (
     DONE_PREFIX,
@@ -243,6 +250,37 @@ async def test_a_stop_between_queueing_and_sending_cancels_the_nudge(world: Worl
     # The export lists what reached the person, not what was stopped on the way.
     [sent] = export["nudges"]["sent"]
     assert sent["kind"] == "encouragement" and sent["at"].startswith("2026-11-30")
+
+
+async def test_a_pause_between_queueing_and_sending_cancels_the_nudge(world: World) -> None:
+    assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
+    world.set_nudges(paused_until=START + timedelta(days=14))  # "even niet" came first
+
+    await world.outbox.drain()
+
+    assert world.sent() == []
+    assert [row.status for row in world.log()] == ["cancelled"]
+
+
+async def test_a_person_at_work_gets_no_more_nudges_whenever_the_placement_comes(
+    world: World,
+) -> None:
+    assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
+    with session_scope(world.engine) as session:
+        session.add(Handover(job_seeker_id=world.seeker_id, status="placed"))
+
+    await world.outbox.drain()  # placed after the nudge was queued, before it went out
+
+    assert world.sent() == []
+    assert [row.status for row in world.log()] == ["cancelled"]
+    with session_scope(world.engine) as session:
+        settings = session.get(NudgeSettings, world.seeker_id)
+        assert settings is not None and settings.frequency == "off"
+    assert world.job_run_at() is None
+    # A job left over elsewhere (another gateway's) finds the same and queues nothing.
+    world.clock.now = START + timedelta(days=7)
+    assert await world.run(world.clock.now) == "stopped"
+    assert world.sent() == []
 
 
 async def test_a_late_run_in_quiet_hours_waits_for_the_morning_and_keeps_its_due(
