@@ -9,6 +9,10 @@
   request starts while ``floor(rate)`` others started in the past second, so a start delayed
   (by a busy event loop, say) cannot bunch up with the next ones: any one-second window holds
   at most ``rate`` starts, measured when each request really starts, not when it is let go.
+  A reply (below) that finds the pacer free need not wait for the spacing, only for that
+  one-second limit: after a button press the gateway answers and then removes the buttons,
+  and that edit's slot would otherwise hold up the person's next answer. What comes after a
+  reply keeps the spacing from it.
 * Message sends (``send*`` except ``sendChatAction``, ``copyMessage``, ``forwardMessage``) also
   take a token from their chat's bucket, which refills at ``per_chat_per_second``. A send
   waiting for its chat does not hold up other chats. The bucket is charged when a send really
@@ -409,9 +413,12 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         }
         self._sweep_at = max(_MIN_SWEEP, 2 * len(self._chats))
 
-    def _take_releasable(self, now: float) -> _Request | None:
-        """Pop the earliest-arrived request that may start now, if any."""
+    def _take_releasable(self, now: float, *, replies_only: bool = False) -> _Request | None:
+        """Pop the earliest-arrived request that may start now, if any (only a reply, when
+        the slot was a reply's)."""
         while self._ready:
+            if replies_only and not self._ready[0][1].reply:
+                return None
             _, request = heapq.heappop(self._ready)
             request.queued = False
             chat = request.chat
@@ -437,6 +444,7 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
         """Release the queued requests one slot at a time, for as long as the loop runs."""
         loop = asyncio.get_running_loop()
         slot: float | None = None
+        early = False
         while True:
             wakeup.clear()
             now = self._clock()
@@ -455,18 +463,23 @@ class SteadyRateLimiter(BaseRateLimiter[int]):
                     await wakeup.wait()
                 continue
             if slot is None:
-                slot = max(now, self._next_slot)
+                # A reply need not keep the steady spacing, only the limit of any one second:
+                # a person's answer never waits behind the previous request's slot.
+                early = self._ready[0][1].reply
+                slot = now if early else max(now, self._next_slot)
                 if len(self._recent_starts) == self._per_second:
                     slot = max(slot, self._recent_starts[0] + 1.0)
             if now < slot - _EPSILON:
                 await self._sleep(slot - now)
                 continue
-            released = self._take_releasable(now)
+            released = self._take_releasable(now, replies_only=early)
             if released is None:
+                slot = None
                 continue
             started = released.started = loop.create_future()
             released.future.set_result(None)
-            self._next_slot = slot + self._interval
+            # What comes after a reply that went early still keeps the spacing from it.
+            self._next_slot = max(self._next_slot, slot + self._interval)
             slot = None
             start = await self._started(started)
             self._recent_starts.append(start)
