@@ -18,9 +18,10 @@ run: venv venv-rasa ## start the action server, Rasa and the gateway (web chat o
 
 test: venv venv-rasa lint typecheck data-validate pytest conversation-test ## ruff, mypy, data validation, pytest, conversation tests
 
-lint: venv
+lint: venv ## ruff, and the layer contract (bot | actions -> store -> core) with import-linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: venv
 	$(BIN)/mypy
@@ -57,4 +58,4 @@ lock-rasa: ## re-resolve Rasa's dependencies into requirements/rasa.lock
 	scripts/lock.sh rasa
 
 clean: ## remove environments, models and local data
-	rm -rf $(VENV) $(RASA_VENV) models .rasa var results .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(RASA_VENV) models .rasa var results .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
-from store.db import in_thread
+from core.db import in_thread
 from store.profiles import split_sender
 
 T = TypeVar("T")

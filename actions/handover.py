@@ -29,7 +29,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.common import current_language, identity, in_session
-from bot.settings import Settings, get_settings
+from core.settings import Settings, get_settings
+from core.time import utcnow
 from store.handovers import (
     first_name,
     has_support_needs,
@@ -38,7 +39,7 @@ from store.handovers import (
     request_handover,
     status_text,
 )
-from store.models import Handover, JobSeeker, utcnow
+from store.models import Handover, JobSeeker
 from store.profiles import consented_job_seeker, has_consent, record_consent
 
 logger = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actions import intake_words as words
-from actions.health import mentions_health
 from actions.intake_facts import hours_slots, place_in, plain_fact, travel_slots, work_wish_slots
 from actions.parsing import (
     clean_free_text,
@@ -30,6 +29,7 @@ from actions.parsing import (
     parse_pathways,
     split_items,
 )
+from core.privacy import mentions_health
 
 FIELDS = (
     "first_name",

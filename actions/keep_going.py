@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.common import LANGUAGES, current_language, entity_values, identity, in_session
-from actions.health import mentions_health
+from core.privacy import mentions_health
 from store.profiles import (
     add_profile_item,
     add_success_moment,

@@ -26,9 +26,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from core.time import AMSTERDAM
+
 FREQUENCY_STEPS = ("biweekly", "weekly", "daily")  # from least to most often
 RELATIVE = ("less", "more")
 

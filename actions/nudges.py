@@ -36,9 +36,10 @@ from actions.nudge_words import (
     parse_pause,
     stepped,
 )
+from core.time import utcnow
 from store.deletion import withdraw_consent
 from store.handovers import profile_ready
-from store.models import JobSeeker, utcnow
+from store.models import JobSeeker
 from store.nudge_preferences import (
     CHOSEN_FREQUENCIES,
     NudgeChoice,

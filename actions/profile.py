@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.common import current_language, entity_values, identity, in_session, save_values
-from actions.health import mentions_health
 from actions.intake_reading import read
 from actions.parsing import (
     clean_place,
@@ -23,6 +22,7 @@ from actions.parsing import (
     parse_travel_minutes,
     travel_valid,
 )
+from core.privacy import mentions_health
 from store.export import profile_dict
 from store.profiles import confirm_profile, consented_job_seeker, find_job_seeker
 from store.summary import PATHWAY_NAMES

@@ -4,7 +4,7 @@
 answers an error with the whole request body (the tracker, with everything the person said) and
 logs the tracker's events at DEBUG. Here:
 
-- logging goes through `bot.logs.configure_logging` (redacting filter, libraries pinned), and
+- logging goes through `core.logs.configure_logging` (redacting filter, libraries pinned), and
   rasa-sdk's loggers stay at INFO at most, also when LOG_LEVEL=DEBUG;
 - an error is answered `{"error": "..."}` without the request body, and logged with its
   exception type and stack frames, not its message (which can quote what someone typed).
@@ -34,7 +34,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.logs import configure_logging
+from core.logs import configure_logging
 
 logger = logging.getLogger("actions.server")  # also when run as __main__
 
@@ -98,7 +98,7 @@ def build_app(actions: str, cors_origins: str | list[str] | None = None) -> Sani
 def _configured_log_level() -> str:
     """LOG_LEVEL from the settings (environment and .env), INFO when they cannot be read."""
     try:
-        from bot.settings import Settings
+        from core.settings import Settings
 
         return str(Settings().log_level)
     except ValueError:

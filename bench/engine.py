@@ -35,8 +35,10 @@ from bench import latency
 from bench.intake import Message, Person, ReplyKinds
 from bench.stats import percentile
 from bot import launcher
-from bot.model import RASA_PYTHON, ROOT, model_path, rasa_env
-from store.db import create_schema, make_engine
+from bot.model import model_path, rasa_env
+from core.db import make_engine
+from core.paths import RASA_PYTHON, ROOT
+from store.migrate import create_schema
 from tests.stack import log_dir, make_settings, running
 
 logger = logging.getLogger("bench.engine")

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from bot.model import RASA_BIN, ROOT, model_path, rasa_env
+from bot.model import model_path, rasa_env
+from core.paths import RASA_BIN, ROOT
 
 logger = logging.getLogger(__name__)
 

@@ -38,8 +38,8 @@ from sqlalchemy import Engine, insert, text
 
 from bot import launcher
 from bot.nudges import NudgeScheduler
-from bot.settings import Settings
-from store.db import make_engine
+from core.db import make_engine
+from core.settings import Settings
 from store.migrate import upgrade
 from store.models import ChannelIdentity, Consent, JobSeeker, NudgeSettings
 from tests.fake_telegram import FakeBotApi, SendLimits

@@ -31,8 +31,8 @@ from bench.stack import running_stack
 from bot.launcher import StartupError
 from bot.model import model_path
 from bot.webchat import COOKIE
+from core.db import make_engine
 from store.conversation import EVENTS, has_events_table
-from store.db import make_engine
 from store.export import profile_dict
 from store.profiles import find_job_seeker
 

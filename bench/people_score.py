@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from actions.health import mentions_health
 from bench.people_data import FIELDS, Expect, Person
 from bench.people_replies import Reply
+from core.privacy import mentions_health
 
 
 @dataclass

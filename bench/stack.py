@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot import launcher
-from bot.settings import Settings
-from store.db import create_schema, make_engine
+from core.db import make_engine
+from core.settings import Settings
+from store.migrate import create_schema
 from tests.fake_telegram import FakeBotApi
 from tests.stack import log_dir, running, telegram_state, wait_until, webhook_settings
 

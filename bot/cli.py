@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
+from core.settings import Settings
 
 
 def _settings() -> Settings:
@@ -28,8 +28,8 @@ def _upgrade_database(settings: Settings) -> bool:
     """Apply the migrations; False, with a message, when the database cannot be reached."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import absolute_sqlite_url
-    from store.db import create_schema, make_engine
+    from core.db import absolute_sqlite_url, make_engine
+    from store.migrate import create_schema
 
     engine = make_engine(absolute_sqlite_url(settings.database_url))
     try:
@@ -165,8 +165,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Print everything stored about one person as JSON."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import database_engine
-    from store.db import session_scope
+    from core.db import database_engine, session_scope
     from store.export import export_job_seeker
 
     person = _person(args.identity)
@@ -193,8 +192,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     the conversation history. Only an anonymous note that a deletion happened is kept."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import database_engine
-    from store.db import session_scope
+    from core.db import database_engine, session_scope
     from store.deletion import delete_sender
 
     person = _person(args.identity)
@@ -344,7 +342,7 @@ def cmd_recruiters_link(args: argparse.Namespace) -> int:
 def cmd_nudges_status(args: argparse.Namespace) -> int:
     """Show how the nudges stand: jobs scheduled and due now, nudges queued for sending, and
     today's (Amsterdam) sent, failed, blocked, missed and cancelled ones."""
-    from store.models import utcnow
+    from core.time import utcnow
     from store.nudge_dispatch import status_counts
 
     def work(session: Session) -> str:
@@ -392,8 +390,7 @@ def _in_database(work: Callable[[Session], str]) -> int:
     """Run `work` in a transaction on the configured database and print what it says."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.launcher import database_engine
-    from store.db import session_scope
+    from core.db import database_engine, session_scope
 
     settings = _settings()
     if not _upgrade_database(settings):

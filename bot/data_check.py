@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from bot.model import RASA_BIN, ROOT, rasa_env
+from bot.model import rasa_env
+from core.paths import RASA_BIN, ROOT
 
 _UNUSED = re.compile(r"UserWarning: The utterance '([^']+)' is not used in any story or rule\.")
 _DUPLICATED = re.compile(r"duplicated intents have been found across multiple domain files: (.*)")

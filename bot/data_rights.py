@@ -18,11 +18,11 @@ from dataclasses import replace
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.health import mentions_health, redact_health
 from bot import messages
 from bot.rasa_client import Document, Reply
+from core.db import engine_for, session_scope
+from core.privacy import mentions_health, redact_health
 from store.conversation import redact_events
-from store.db import engine_for, session_scope
 from store.deletion import delete_sender
 from store.export import export_job_seeker
 

@@ -22,8 +22,6 @@ from telegram import Bot
 from bot.conversation import Conversations
 from bot.data_rights import DataRights
 from bot.handover_jobs import schedule_rerouting
-from bot.launcher import database_engine
-from bot.logs import configure_logging
 from bot.nudge_buttons import NudgeButtons
 from bot.nudges import NudgeScheduler
 from bot.outbox import MessageIds, OutboxWorker
@@ -31,9 +29,11 @@ from bot.rasa_client import RasaClient
 from bot.recruiter_chat import RecruiterChat
 from bot.recruiter_page import RecruiterPage
 from bot.retention import AMSTERDAM, schedule_retention
-from bot.settings import Settings, get_settings
 from bot.telegram_channel import TelegramChannel
 from bot.webchat import WebChat
+from core.db import database_engine
+from core.logs import configure_logging
+from core.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 

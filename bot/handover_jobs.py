@@ -11,11 +11,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.launcher import database_engine
-from bot.settings import Settings
-from store.db import session_scope
+from core.db import database_engine, session_scope
+from core.settings import Settings
+from core.time import utcnow
 from store.handovers import reroute_overdue
-from store.models import utcnow
 
 logger = logging.getLogger(__name__)
 

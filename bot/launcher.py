@@ -15,17 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
-from sqlalchemy import Engine
 
-from bot.model import RASA_PYTHON, ROOT, rasa_env
-from bot.settings import Settings
-from store.db import engine_for
+from bot.model import rasa_env
+from core.db import absolute_sqlite_url
+from core.paths import LOG_DIR, PROJECT_PYTHON, RASA_PYTHON, RASA_RUN, ROOT
+from core.settings import Settings
 
-PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
-# `rasa` with the action server's responses checked by a validator built once (docs/decisions/
-# 0002-rasa-action-response-validation.md); it takes the arguments of the `rasa` command.
-RASA_RUN = ROOT / "scripts" / "rasa_run.py"
-LOG_DIR = ROOT / "var" / "log"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -131,19 +126,6 @@ def base_env(settings: Settings) -> dict[str, str]:
     env["DATABASE_URL"] = absolute_sqlite_url(settings.database_url)
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-def absolute_sqlite_url(url: str) -> str:
-    """A relative SQLite path made absolute, so every process opens the same file."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-        return prefix + str((ROOT / url[len(prefix) :]).resolve())
-    return url
-
-
-def database_engine(settings: Settings) -> Engine:
-    """The process's engine (one pool) for the configured database, SQLite path made absolute."""
-    return engine_for(absolute_sqlite_url(settings.database_url))
 
 
 def tracker_store_url(database_url: str) -> str:

@@ -9,12 +9,10 @@ import os
 import subprocess
 from pathlib import Path
 
+from core.paths import RASA_BIN, ROOT
+
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
-RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
-RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 # Everything `rasa train` reads; the Rasa lock file too, because another Rasa trains differently.
 TRAINING_INPUTS = ("config.yml", "domain", "nlu", "stories", "requirements/rasa.lock")
 KEEP_MODELS = 3

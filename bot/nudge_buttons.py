@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot import messages
-from store.db import in_thread
+from core.db import in_thread
+from core.time import utcnow
 from store.deletion import withdraw_consent
-from store.models import JobSeeker, NudgeLog, utcnow
+from store.models import JobSeeker, NudgeLog
 from store.nudge_dispatch import DONE_PREFIX, STOP_PREFIX, id_after, owner, record_completion
 
 logger = logging.getLogger(__name__)

@@ -47,11 +47,10 @@ from apscheduler.util import datetime_to_utc_timestamp
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.launcher import database_engine
-from bot.settings import Settings
-from store.db import session_scope
+from core.db import database_engine, session_scope
+from core.settings import Settings
+from core.time import AMSTERDAM, shift_out_of_quiet_hours, utcnow
 from store.jobs import nudge_job_id
-from store.models import utcnow
 from store.nudge_catalogue import Catalogue, load_catalogue
 from store.nudge_dispatch import (
     Rules,
@@ -62,7 +61,6 @@ from store.nudge_dispatch import (
     utc,
     wanted_jobs,
 )
-from store.nudge_schedule import AMSTERDAM, shift_out_of_quiet_hours
 
 logger = logging.getLogger(__name__)
 

@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.settings import Settings
-from store.db import in_thread
+from core.db import in_thread
+from core.settings import Settings
+from core.time import utcnow
 from store.handovers import mark_delivered
-from store.models import OPEN_HANDOVER_STATUSES, Handover, OutboxMessage, utcnow
+from store.models import OPEN_HANDOVER_STATUSES, Handover, OutboxMessage
 from store.nudge_dispatch import DEFAULT_RULES, NUDGE_KIND, Rules, finish_nudge, send_check
 from store.profiles import has_consent
 

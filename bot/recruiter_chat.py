@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot.outbox import keyboard
-from bot.settings import Settings
-from store.db import in_thread
+from core.db import in_thread
+from core.settings import Settings
+from core.time import utcnow
 from store.handovers import (
     STATUS_NAMES,
     HandoverError,
@@ -30,7 +31,7 @@ from store.handovers import (
     first_name,
     mark_delivered,
 )
-from store.models import Handover, OutboxMessage, Recruiter, utcnow
+from store.models import Handover, OutboxMessage, Recruiter
 from store.summary import recruiter_language
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -23,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.launcher import database_engine
-from bot.settings import Settings
-from store.db import in_thread
+from core.db import database_engine, in_thread
+from core.settings import Settings
+from core.time import AMSTERDAM, as_utc, utcnow
 from store.handovers import (
     RECRUITER_ACTIONS,
     STATUS_NAMES,
@@ -34,7 +33,7 @@ from store.handovers import (
     buttons,
     recruiter_handovers,
 )
-from store.models import OPEN_HANDOVER_STATUSES, as_utc, utcnow
+from store.models import OPEN_HANDOVER_STATUSES
 from store.recruiters import recruiter_by_token
 from store.summary import recruiter_language
 
@@ -42,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 COOKIE = "werkmaatje_recruiter"
 COOKIE_MAX_AGE = 60 * 60 * 24 * 30
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 T = TypeVar("T")
 P = ParamSpec("P")
 

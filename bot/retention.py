@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.launcher import database_engine
-from bot.settings import Settings
-from store.db import session_scope
+from core.db import database_engine, session_scope
+from core.settings import Settings
+from core.time import AMSTERDAM
 from store.retention import RetentionPolicy, RetentionResult, run_retention
 
 logger = logging.getLogger(__name__)
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 JOB_ID = "retention"
 
 

@@ -29,9 +29,9 @@ from bot.outbox import MessageIds
 from bot.rasa_client import Reply
 from bot.rate_limit import SteadyRateLimiter, replies
 from bot.recruiter_chat import RecruiterChat
-from bot.settings import Settings
 from bot.telegram_request import AiohttpRequest
 from bot.turns import one_message_per_turn
+from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from bot.conversation import Conversations
 from bot.outbox import take_inbox
 from bot.rasa_client import Reply
-from store.db import in_thread
-from store.models import utcnow
+from core.db import in_thread
+from core.time import utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -14,16 +14,11 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.time import utcnow
 from store.conversation import delete_conversations
 from store.handovers import notify_recruiter
 from store.jobs import remove_person_jobs, stop_nudges
-from store.models import (
-    OPEN_HANDOVER_STATUSES,
-    DeletionRecord,
-    Handover,
-    JobSeeker,
-    utcnow,
-)
+from store.models import OPEN_HANDOVER_STATUSES, DeletionRecord, Handover, JobSeeker
 from store.profiles import find_job_seeker, record_consent
 from store.summary import recruiter_language
 

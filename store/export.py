@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.time import as_utc
 from store.conversation import conversation
-from store.models import JobSeeker, as_utc
+from store.models import JobSeeker
 from store.profiles import find_job_seeker
 
 SCHEMA = "werkmaatje.export/1"

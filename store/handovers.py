@@ -15,16 +15,10 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.time import as_utc
 from store.export import profile_dict
 from store.jobs import stop_nudges
-from store.models import (
-    OPEN_HANDOVER_STATUSES,
-    Handover,
-    JobSeeker,
-    OutboxMessage,
-    Recruiter,
-    as_utc,
-)
+from store.models import OPEN_HANDOVER_STATUSES, Handover, JobSeeker, OutboxMessage, Recruiter
 from store.profiles import has_consent
 from store.recruiters import candidates
 from store.routing import route

@@ -12,6 +12,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
+from core.db import get_engine
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The schema the first release created without Alembic.
 BASELINE = "0001"
@@ -80,3 +82,8 @@ def downgrade(engine: Engine, revision: str) -> None:
     with _migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def create_schema(engine: Engine | None = None) -> None:
+    """Create or upgrade the project's tables with the migrations in store/migrations."""
+    upgrade(engine or get_engine())

@@ -23,15 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored moment as aware UTC (SQLite hands back the naive UTC value it stored)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+from core.time import utcnow
 
 
 class Base(DeclarativeBase):

@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from actions.health import mentions_health
+from core.privacy import mentions_health
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("nudges.yml")
 LANGUAGES = ("nl", "en")

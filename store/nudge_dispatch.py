@@ -36,6 +36,14 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.time import (
+    AMSTERDAM,
+    DEFAULT_QUIET,
+    QuietHours,
+    as_utc,
+    in_quiet_hours,
+    shift_out_of_quiet_hours,
+)
 from store.jobs import JOB_PREFIX, JOBS, JOBS_TABLE, stop_nudges
 from store.models import (
     ChannelIdentity,
@@ -48,18 +56,10 @@ from store.models import (
     Profile,
     ProfileItem,
     SuccessMoment,
-    as_utc,
 )
 from store.nudge_catalogue import Catalogue
 from store.nudge_choice import choose_encouragement, choose_module
-from store.nudge_schedule import (
-    AMSTERDAM,
-    DEFAULT_QUIET,
-    QuietHours,
-    in_quiet_hours,
-    next_due,
-    shift_out_of_quiet_hours,
-)
+from store.nudge_schedule import next_due
 from store.profiles import latest_decision
 
 ENCOURAGEMENT = "encouragement"

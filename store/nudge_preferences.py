@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from core.time import as_utc
 from store.jobs import remove_person_jobs
-from store.models import Consent, JobSeeker, NudgeLog, NudgeSettings, as_utc
+from store.models import Consent, JobSeeker, NudgeLog, NudgeSettings
 from store.profiles import has_consent, record_consent
 
 DEFAULT_FREQUENCY = "weekly"  # NudgeSettings' own default

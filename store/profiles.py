@@ -8,15 +8,8 @@ from typing import Any
 from sqlalchemy import ScalarSelect, delete, select
 from sqlalchemy.orm import Session
 
-from store.models import (
-    ChannelIdentity,
-    Consent,
-    JobSeeker,
-    Profile,
-    ProfileItem,
-    SuccessMoment,
-    utcnow,
-)
+from core.time import utcnow
+from store.models import ChannelIdentity, Consent, JobSeeker, Profile, ProfileItem, SuccessMoment
 
 PROFILE_LIST_KINDS = (
     "talent",

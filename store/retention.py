@@ -20,9 +20,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from core.time import as_utc
 from store.conversation import delete_conversations, last_activity
 from store.deletion import delete_job_seeker
-from store.models import DeletionRecord, Handover, JobSeeker, as_utc
+from store.models import DeletionRecord, Handover, JobSeeker
 from store.profiles import find_job_seeker, has_consent
 
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from actions.health import REDACTED, mentions_health, redact_health
+from core.privacy import REDACTED, mentions_health, redact_health
 
 PATHWAY_NAMES = {
     "nl": {

@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine, func, select
 
-from store.db import session_scope
+from core.db import session_scope
 from store.export import export_job_seeker
 from store.models import Consent, JobSeeker, Profile, ProfileItem, SuccessMoment
 from store.profiles import (

@@ -17,8 +17,9 @@ from sqlalchemy import Engine
 
 from bot import launcher
 from bot.model import model_path
-from bot.settings import Settings
-from store.db import create_schema, make_engine
+from core.db import make_engine
+from core.settings import Settings
+from store.migrate import create_schema
 from tests.fake_telegram import FakeBotApi
 from tests.smtp_server import SmtpServer
 from tests.stack import (
@@ -269,7 +270,7 @@ def store_database(
     database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Engine]:
     """Point the actions' store (DATABASE_URL) at the session's database; yields the engine."""
-    from store.db import get_engine
+    from core.db import get_engine
 
     monkeypatch.setenv("DATABASE_URL", database_url)
     yield engine

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot import launcher
-from bot.settings import Settings
+from core.settings import Settings
 from tests.fake_telegram import FakeBotApi
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from actions.health import mentions_health
 from bench.people import AFFIRM, Script
 from bench.people_data import BEHAVIOURS, FIELDS, SLOTS, Person, load_people, parse_person
 from bench.people_replies import Reply, Templates
@@ -21,6 +20,7 @@ from bench.people_score import (
     question_runs,
     score,
 )
+from core.privacy import mentions_health
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = load_people()

@@ -16,7 +16,7 @@ from actions.data_rights import (
     ActionWithdrawConsent,
     purpose_in_words,
 )
-from store.db import session_scope
+from core.db import session_scope
 from store.models import Handover, NudgeSettings, OutboxMessage, Recruiter
 from store.profiles import find_job_seeker, split_sender
 from tests.action_support import (

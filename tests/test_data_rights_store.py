@@ -20,9 +20,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, MetaData, Table, func, inspect, select
 
-from actions.health import REDACTED, redact_health
+from core.db import make_engine, session_scope
+from core.privacy import REDACTED, redact_health
+from core.time import as_utc
 from store.conversation import EVENTS, redact_events
-from store.db import make_engine, session_scope
 from store.deletion import WITHDRAWN_NOTICE, delete_sender, withdraw_consent
 from store.export import SCHEMA, export_job_seeker
 from store.jobs import nudge_job_id
@@ -39,7 +40,6 @@ from store.models import (
     ProfileItem,
     Recruiter,
     SuccessMoment,
-    as_utc,
 )
 from store.profiles import find_job_seeker, get_or_create_job_seeker, has_consent
 from tests.helpers import stored_text

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import launcher
-from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.launcher import settings_env
 from bot.terminal_chat import chat
+from core.paths import PROJECT_PYTHON, ROOT
 from store.models import ChannelIdentity, JobSeeker, Profile, ProfileItem
 from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.fake_telegram import ApiCall, FakeBotApi

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.launcher import settings_env
+from core.paths import PROJECT_PYTHON, ROOT
 from store.conversation import EVENTS
 from tests.conftest import Stack
 from tests.test_e2e import INTAKE_NL, _chat_ids, buttons, converse, press, say, seekers

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from actions.health import mentions_health
-from store.db import session_scope
+from core.db import session_scope
+from core.privacy import mentions_health
 from store.models import (
     ChannelIdentity,
     Handover,

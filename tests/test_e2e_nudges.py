@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from bot import launcher
 from bot.nudges import NudgeScheduler
-from store.db import session_scope
+from core.db import session_scope
+from core.time import utcnow
 from store.jobs import JOBS, nudge_job_id
-from store.models import ChannelIdentity, NudgeLog, NudgeSettings, utcnow
+from store.models import ChannelIdentity, NudgeLog, NudgeSettings
 from store.nudge_dispatch import STOP_PREFIX
 from tests.conftest import WEBHOOK_SECRET, Stack
 from tests.stack import free_port, telegram_state, wait_until

@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.gateway import Gateway
-from bot.settings import Settings
+from core.settings import Settings
 from tests.fake_telegram import FakeBotApi
 from tests.helpers import callback_update, text_update
 from tests.stack import make_settings

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
 from bot.gateway import Gateway
+from core.db import session_scope
 from store.conversation import EVENTS
-from store.db import session_scope
 from store.models import DeletionRecord
 from store.profiles import (
     find_job_seeker,

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 import store.handovers
 from actions.handover import ActionHandoverStatus, ActionRequestRecruiter, contact_days
 from actions.intake import ActionSaveProfile, ValidateIntakeForm
-from store.db import session_scope
+from core.db import session_scope
 from store.handovers import status_text
 from store.models import Handover, OutboxMessage
 from store.profiles import complete_profile, confirm_profile, find_job_seeker, split_sender

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.db import session_scope
+from core.db import session_scope
+from core.time import as_utc
 from store.deletion import WITHDRAWN_NOTICE, delete_job_seeker
 from store.handovers import (
     BUTTONS,
@@ -46,7 +47,6 @@ from store.models import (
     NudgeSettings,
     OutboxMessage,
     Recruiter,
-    as_utc,
 )
 from store.profiles import get_or_create_job_seeker, record_consent, save_profile
 from store.recruiters import add_recruiter

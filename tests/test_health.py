@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.health import mentions_health
+from core.privacy import mentions_health
 
 # --- the health filter ------------------------------------------------------------------
 

@@ -18,13 +18,13 @@ from sqlalchemy import Engine, MetaData, Table, inspect, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from actions.consent import ActionRecordConsent
-from actions.health import mentions_health
 from actions.intake import ActionSaveProfile, ValidateIntakeForm
 from actions.keep_going import ActionStoreSuccess, ActionStoreVolunteered
 from actions.profile import ActionUpdateProfile
 from bot.data_rights import DataRights
+from core.db import session_scope
+from core.privacy import mentions_health
 from store.conversation import EVENTS
-from store.db import session_scope
 from store.models import Base
 from store.profiles import find_job_seeker, split_sender
 from tests.action_support import (

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from actions.health import mentions_health
 from actions.intake_reading import clauses, read, read_name
+from core.privacy import mentions_health
 
 
 @pytest.mark.parametrize(

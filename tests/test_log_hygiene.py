@@ -19,12 +19,12 @@ import yaml
 from sqlalchemy import Engine, select
 
 from bot import launcher
-from bot.launcher import PROJECT_PYTHON, ROOT
-from bot.logs import LIBRARY_LEVELS, RedactingFilter, redact
 from bot.rasa_client import Reply
-from bot.settings import Settings
 from bot.telegram_channel import TEXT_LIMIT
 from bot.turns import one_message_per_turn
+from core.logs import LIBRARY_LEVELS, RedactingFilter, redact
+from core.paths import PROJECT_PYTHON, ROOT
+from core.settings import Settings
 from store.conversation import EVENTS
 from tests.action_support import domain, form_step
 from tests.conftest import WEBHOOK_SECRET, Stack
@@ -192,7 +192,7 @@ def test_at_debug_the_libraries_stay_at_info_or_above() -> None:
     texts = f"{PHONE}, {ILLNESS}"
     script = f"""
 import logging
-from bot.logs import configure_logging
+from core.logs import configure_logging
 configure_logging("DEBUG")
 for name in ("httpx", "httpcore", "hpack", "aiohttp.client", "telegram.ext.ExtBot",
              "sqlalchemy.engine.Engine", "apscheduler.scheduler", "rasa_sdk.executor", "asyncio",
@@ -219,7 +219,7 @@ def test_uvicorn_s_own_handlers_write_redacted_tracebacks_too() -> None:
     # uvicorn configures its loggers (with handlers of their own) after configure_logging.
     script = f"""
 import logging, uvicorn
-from bot.logs import configure_logging
+from core.logs import configure_logging
 configure_logging("INFO")
 uvicorn.Config(app=lambda *args: None, log_level="warning").configure_logging()
 try:

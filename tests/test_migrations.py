@@ -20,12 +20,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.launcher import ROOT, settings_env
+from bot.launcher import settings_env
+from core.db import make_engine, session_scope
+from core.paths import ROOT
+from core.time import as_utc
 from store.conversation import EVENTS
-from store.db import make_engine, session_scope
 from store.export import export_job_seeker
 from store.migrate import current_revision, downgrade, head_revision, upgrade
-from store.models import Base, ChannelIdentity, JobSeeker, as_utc
+from store.models import Base, ChannelIdentity, JobSeeker
 from store.profiles import (
     add_success_moment,
     find_job_seeker,

@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 from bot.data_check import domain_documents, problems, responses_used_outside_stories
-from bot.model import ROOT, TRAINING_INPUTS, fingerprint, model_path
+from bot.model import TRAINING_INPUTS, fingerprint, model_path
+from core.paths import ROOT
 
 
 def copy_training_data(target: Path) -> Path:

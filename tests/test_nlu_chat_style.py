@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from bench.nlu import HOLDOUT
-from bot.model import ROOT
+from core.paths import ROOT
 from tests.test_nlu_holdout import CATALOGUE, examples
 
 # [text](entity) or [text]{"entity": ..., "value": ...}

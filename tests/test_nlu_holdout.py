@@ -7,7 +7,8 @@ from collections import Counter
 import yaml
 
 from bench.nlu import HOLDOUT, split_by_language
-from bot.model import ROOT, training_files
+from bot.model import training_files
+from core.paths import ROOT
 
 CATALOGUE = [
     "greet", "goodbye", "affirm", "deny", "thank", "help", "bot_challenge", "out_of_scope",

@@ -22,9 +22,10 @@ from actions.nudges import (
     ActionNudgesResume,
     ActionNudgesStop,
 )
-from store.db import session_scope
+from core.db import session_scope
+from core.time import as_utc
 from store.jobs import stop_nudges
-from store.models import ChannelIdentity, Consent, NudgeLog, NudgeSettings, as_utc
+from store.models import ChannelIdentity, Consent, NudgeLog, NudgeSettings
 from store.nudge_dispatch import wanted_jobs
 from store.profiles import (
     complete_profile,

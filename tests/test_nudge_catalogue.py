@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from actions.health import mentions_health
-from bot.launcher import ROOT
+from core.paths import ROOT
+from core.privacy import mentions_health
 from store.nudge_catalogue import (
     DEFAULT_CATALOGUE,
     Catalogue,

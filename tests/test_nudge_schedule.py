@@ -6,14 +6,9 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from bot.settings import Settings
-from store.nudge_schedule import (
-    AMSTERDAM,
-    QuietHours,
-    in_quiet_hours,
-    next_due,
-    shift_out_of_quiet_hours,
-)
+from core.settings import Settings
+from core.time import AMSTERDAM, QuietHours, in_quiet_hours, shift_out_of_quiet_hours
+from store.nudge_schedule import next_due
 
 
 def ams(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:

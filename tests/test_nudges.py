@@ -19,20 +19,15 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from telegram import Bot
 
-from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.launcher import settings_env
 from bot.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
 from bot.outbox import MessageIds, OutboxWorker, claim, keyboard
-from bot.settings import Settings
-from store.db import make_engine, session_scope
+from core.db import make_engine, session_scope
+from core.paths import PROJECT_PYTHON, ROOT
+from core.settings import Settings
+from core.time import AMSTERDAM, as_utc
 from store.export import export_job_seeker
-from store.models import (
-    ChannelIdentity,
-    Handover,
-    NudgeLog,
-    NudgeSettings,
-    OutboxMessage,
-    as_utc,
-)
+from store.models import ChannelIdentity, Handover, NudgeLog, NudgeSettings, OutboxMessage
 from store.nudge_catalogue import load_catalogue
 from store.nudge_dispatch import (
     DONE_PREFIX,
@@ -42,7 +37,6 @@ from store.nudge_dispatch import (
     record_completion,
     status_counts,
 )
-from store.nudge_schedule import AMSTERDAM
 from store.profiles import find_job_seeker, record_consent, save_profile
 from tests.fake_telegram import FakeBotApi, callback_data_of
 from tests.stack import make_settings

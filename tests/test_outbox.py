@@ -27,10 +27,11 @@ from bot.outbox import (
     renew_lease,
     take_inbox,
 )
-from bot.settings import Settings
-from store.db import session_scope
+from core.db import session_scope
+from core.settings import Settings
+from core.time import as_utc
 from store.handovers import request_handover, tell_person
-from store.models import Handover, OutboxMessage, Profile, as_utc
+from store.models import Handover, OutboxMessage, Profile
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter
 from tests.fake_telegram import FakeBotApi

@@ -17,8 +17,9 @@ from actions.profile import (
     ActionUpdateProfile,
     corrections,
 )
-from store.db import session_scope
-from store.models import ChannelIdentity, Profile, as_utc
+from core.db import session_scope
+from core.time import as_utc
+from store.models import ChannelIdentity, Profile
 from store.profiles import split_sender
 from tests.action_support import (
     FULL_PROFILE,

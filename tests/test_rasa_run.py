@@ -17,8 +17,9 @@ import pytest
 import yaml
 
 from bench.engine import SCRIPT as ENGINE_SCRIPT
-from bot.launcher import RASA_RUN, rasa_server
-from bot.model import RASA_PYTHON, ROOT, rasa_env
+from bot.launcher import rasa_server
+from bot.model import rasa_env
+from core.paths import RASA_PYTHON, RASA_RUN, ROOT
 from tests.conftest import require
 from tests.stack import make_settings
 

@@ -15,12 +15,14 @@ from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from bot.gateway import Gateway
-from bot.launcher import ROOT, database_engine, settings_env
+from bot.launcher import settings_env
 from bot.recruiter_page import COOKIE
-from bot.settings import Settings
-from store.db import session_scope
+from core.db import database_engine, session_scope
+from core.paths import ROOT
+from core.settings import Settings
+from core.time import utcnow
 from store.handovers import request_handover
-from store.models import Handover, OutboxMessage, utcnow
+from store.models import Handover, OutboxMessage
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter, disable_recruiter, issue_login_token
 from tests.stack import make_settings

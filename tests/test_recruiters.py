@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
-from store.db import session_scope
+from bot.launcher import settings_env
+from core.db import session_scope
+from core.paths import PROJECT_PYTHON, ROOT
 from store.models import Handover
 from store.profiles import get_or_create_job_seeker
 from store.recruiters import add_recruiter, candidates, disable_recruiter

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from core.db import session_scope
+from core.time import as_utc
 from store.conversation import EVENTS
-from store.db import session_scope
 from store.migrate import upgrade
 from store.models import (
     ChannelIdentity,
@@ -28,7 +29,6 @@ from store.models import (
     Profile,
     ProfileItem,
     Recruiter,
-    as_utc,
 )
 from store.profiles import find_job_seeker
 from store.retention import (

@@ -10,9 +10,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.launcher import settings_env
 from bot.retention import AMSTERDAM, JOB_ID, run_retention_now, schedule_retention
-from store.db import session_scope
+from core.db import session_scope
+from core.paths import PROJECT_PYTHON, ROOT
 from store.models import JobSeeker
 from store.profiles import find_job_seeker, get_or_create_job_seeker, record_consent
 from tests.stack import make_settings

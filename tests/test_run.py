@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.launcher import PROJECT_PYTHON, ROOT, settings_env
+from bot.launcher import settings_env
+from core.paths import PROJECT_PYTHON, ROOT
 from tests.stack import make_settings
 
 pytestmark = pytest.mark.e2e

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.launcher import absolute_sqlite_url, rasa_server, settings_env
-from bot.model import ROOT
-from bot.settings import Settings
+from bot.launcher import rasa_server, settings_env
+from core.db import absolute_sqlite_url
+from core.paths import ROOT
+from core.settings import Settings
 
 
 def settings(**values: object) -> Settings:

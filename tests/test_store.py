@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from store.db import session_scope
+from core.db import session_scope
 from store.export import SCHEMA, export_job_seeker
 from store.models import ChannelIdentity, Consent, JobSeeker, ProfileItem
 from store.profiles import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actions.health import mentions_health
+from core.privacy import mentions_health
 from store.summary import (
     LABELS,
     PATHWAY_NAMES,

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bot.model import ROOT
+from core.paths import ROOT
 from tests.conftest import require
 
 
@@ -61,7 +61,7 @@ def test_the_compose_file_is_valid_and_demands_its_secrets(tmp_path: Path) -> No
 
 
 def test_env_example_lists_every_setting() -> None:
-    from bot.settings import Settings
+    from core.settings import Settings
 
     listed = {
         line.split("=", 1)[0]

@@ -4,7 +4,7 @@ Our own log lines name only ids, counts and lengths, never what someone typed. T
 catch what slips through (a library's message, an exception text in a traceback):
 
 - `RedactingFilter` rewrites every record before it is written: phone numbers, e-mail
-  addresses and health words (`actions.health`) become placeholders;
+  addresses and health words (`core.privacy`) become placeholders;
 - third-party loggers that put request bodies, SQL parameters or URLs with the bot token in
   their DEBUG (or INFO) lines stay at INFO or WARNING, also when LOG_LEVEL=DEBUG.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 
-from actions.health import redact_health
+from core.privacy import redact_health
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 

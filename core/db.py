@@ -1,4 +1,6 @@
-"""Engine and sessions, created on first use from DATABASE_URL (never at import time)."""
+"""The one way to the database: engines (one pool per URL per process) and sessions.
+
+Engines are created on first use, never at import time. The schema is store/migrate.py's."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.paths import ROOT
+from core.settings import Settings
 
 T = TypeVar("T")
 
@@ -69,16 +74,22 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
+def absolute_sqlite_url(url: str) -> str:
+    """A relative SQLite path made absolute, so every process opens the same file."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str((ROOT / url[len(prefix) :]).resolve())
+    return url
+
+
+def database_engine(settings: Settings) -> Engine:
+    """The process's engine (one pool) for the configured database, SQLite path made absolute."""
+    return engine_for(absolute_sqlite_url(settings.database_url))
+
+
 def get_engine() -> Engine:
     """The engine for the configured database."""
     return engine_for(database_url())
-
-
-def create_schema(engine: Engine | None = None) -> None:
-    """Create or upgrade the project's tables with the migrations in store/migrations."""
-    from store.migrate import upgrade
-
-    upgrade(engine or get_engine())
 
 
 async def in_thread(engine: Engine | None, work: Callable[[Session], T]) -> T:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from store.nudge_schedule import QuietHours
+from core.time import QuietHours
 
 _PLACEHOLDER = re.compile(r"^(change-?me|changeme|secret|x+|<.*>)$", re.IGNORECASE)
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
