@@ -147,7 +147,8 @@ class ActionWithdrawConsent(Action):
 
     Messages, sharing with a recruiter and sharing support needs stop at once. The profile
     consent cannot be withdrawn on its own, because without it nothing may be kept: the
-    `consent_purpose` slot set to `profile` leads to the deletion question (stories/rules.yml).
+    `consent_purpose` slot set to `profile` leads to the deletion question
+    (stories/rules/consent.yml).
     """
 
     def name(self) -> str:

@@ -2,8 +2,8 @@
 
 `action_request_recruiter` runs when someone asks for a recruiter or a person (or says yes to
 the offer of one), and again for the yes or no to each question it asks itself. The slot
-`handover_question` holds the question it asked; the rules in stories/rules.yml send the answer
-back to it:
+`handover_question` holds the question it asked; the rules in stories/rules/handover.yml send the
+answer back to it:
 
 - finish_profile: there is no finished profile yet; yes continues the intake (or, without the
   profile consent, the rules welcome the person and ask for it first), no leaves it.

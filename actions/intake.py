@@ -57,7 +57,7 @@ ALWAYS_ELSEWHERE = {
 # "computer" is no "are you a computer?", a pathway "proefplaatsing" no FAQ).
 QUESTIONS = frozenset({"faq", "bot_challenge", "help", "ask_privacy"})
 # Requests and moods: they interrupt unless the message also gives facts. Each has a rule for
-# the intake (stories/interruptions.yml, stories/rules.yml).
+# the intake (stories/interruptions.yml, stories/rules/intake.yml).
 REQUESTS = frozenset(
     {"request_human", "request_recruiter", "goodbye", "nudges_stop", "feeling_down"}
 )

@@ -232,7 +232,7 @@ async def test_yes_to_making_a_profile_without_consent_asks_for_it(consent: bool
 
     events, dispatcher = await run(tracker)
 
-    # The rule after it welcomes and asks for the consent (stories/rules.yml).
+    # The rule after it welcomes and asks for the consent (stories/rules/handover.yml).
     assert events == [SlotSet("handover_question", None)]
     assert dispatcher.messages == []
 
