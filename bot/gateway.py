@@ -19,12 +19,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from telegram import Bot
 
+from bot.channels.telegram.sender import MessageIds
 from bot.conversation import Conversations
 from bot.data_rights import DataRights
+from bot.delivery.outbox import OutboxWorker
 from bot.handover_jobs import schedule_rerouting
 from bot.nudge_buttons import NudgeButtons
 from bot.nudges import NudgeScheduler
-from bot.outbox import MessageIds, OutboxWorker
 from bot.rasa_client import RasaClient
 from bot.recruiter_chat import RecruiterChat
 from bot.recruiter_page import RecruiterPage

@@ -2,8 +2,8 @@
 
 A chat registered for a recruiter (`werkmaatje recruiters add --telegram-chat-id`) is not a
 job seeker's conversation: its messages never go to Rasa. Everything the bot writes there
-goes through the outbox, so every message id in that chat is known (bot/outbox.py relies on
-it to find a send that a crash cut off).
+goes through the outbox, so every message id in that chat is known
+(bot/channels/telegram/sender.py relies on it to find a send that a crash cut off).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot.outbox import keyboard
+from bot.channels.telegram.sender import keyboard
 from core.db import in_thread
 from core.settings import Settings
 from core.time import utcnow

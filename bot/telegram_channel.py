@@ -22,10 +22,10 @@ from telegram.ext import (
 )
 
 from bot import messages
+from bot.channels.telegram.sender import MessageIds
 from bot.conversation import Conversations
 from bot.nudge_buttons import PREFIX as NUDGE_PREFIX
 from bot.nudge_buttons import NudgeButtons
-from bot.outbox import MessageIds
 from bot.rasa_client import Reply
 from bot.rate_limit import SteadyRateLimiter, replies
 from bot.recruiter_chat import RecruiterChat

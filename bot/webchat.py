@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from bot.conversation import Conversations
-from bot.outbox import take_inbox
 from bot.rasa_client import Reply
 from core.db import in_thread
 from core.time import utcnow
+from store.outbox import take_inbox
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 Everything a handover sends goes into the outbox in the same transaction as the change that
 causes it: the summary to the recruiter (Telegram and/or e-mail), and each status change to
-the person. The gateway's outbox worker (bot/outbox.py) delivers them.
+the person. The gateway's outbox worker (bot/delivery/outbox.py) delivers them.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.time import as_utc
+from store.channels import EMAIL, TELEGRAM
 from store.export import profile_dict
 from store.jobs import stop_nudges
 from store.models import OPEN_HANDOVER_STATUSES, Handover, JobSeeker, OutboxMessage, Recruiter
 from store.profiles import has_consent
-from store.recruiters import candidates
+from store.recruiters import candidates, recruiter_addresses
 from store.routing import route
 from store.summary import Summary, build_summary, recruiter_language
 
@@ -231,10 +232,7 @@ def notify_recruiter(
     handover_id: int | None,
 ) -> None:
     """Queue a notice without personal details to each of a recruiter's channels."""
-    for channel, recipient in (
-        ("telegram", recruiter.telegram_chat_id),
-        ("email", recruiter.email),
-    ):
+    for channel, recipient in recruiter_addresses(recruiter):
         if recipient:
             session.add(
                 OutboxMessage(
@@ -257,8 +255,8 @@ def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) ->
     if recruiter.telegram_chat_id:
         _queue(
             session,
-            key=f"{base}:telegram",
-            channel="telegram",
+            key=f"{base}:{TELEGRAM}",
+            channel=TELEGRAM,
             recipient=recruiter.telegram_chat_id,
             payload={
                 "kind": "handover_summary",
@@ -273,8 +271,8 @@ def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) ->
     if recruiter.email:
         _queue(
             session,
-            key=f"{base}:email",
-            channel="email",
+            key=f"{base}:{EMAIL}",
+            channel=EMAIL,
             recipient=recruiter.email,
             payload={
                 "kind": "handover_summary",

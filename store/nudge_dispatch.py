@@ -3,8 +3,8 @@
 A due nudge is *queued* in one transaction: its NudgeLog row, unique on (person, due moment),
 and the outbox row that carries the message. Of several gateways running the same due nudge
 only one insert succeeds, and the outbox delivers what was queued exactly once, across a
-crash too (bot/outbox.py). Every nudge carries buttons that name its log row, which is what
-lets the outbox recognise a send cut off by a crash.
+crash too (bot/channels/telegram/sender.py). Every nudge carries buttons that name its log
+row, which is what lets the outbox recognise a send cut off by a crash.
 
 Which nudge (the alternation rule): a person who told the bot development points, roles or
 sectors gets a module after every encouragement, as long as a module they were never sent is
@@ -44,6 +44,7 @@ from core.time import (
     in_quiet_hours,
     shift_out_of_quiet_hours,
 )
+from store.channels import NUDGE_CHANNELS, can_address
 from store.jobs import JOB_PREFIX, JOBS, JOBS_TABLE, stop_nudges
 from store.models import (
     ChannelIdentity,
@@ -106,22 +107,24 @@ class Person:
     paused_until: datetime | None
     said_yes: bool  # the latest nudge decision is a yes
     placed: bool  # at work through a handover
-    telegram_user: str | None  # the reachable Telegram identity, if any
+    reachable: str | None  # `channel:user id` of the first identity a nudge can go to
 
     @property
-    def chat(self) -> int | None:
-        """The person's Telegram chat (a private chat's id is the user's id)."""
-        user = self.telegram_user
-        return int(user) if user and user.lstrip("-").isdigit() else None
+    def address(self) -> tuple[str, str] | None:
+        """(channel, recipient) a nudge can be sent to, if any."""
+        if self.reachable is None:
+            return None
+        channel, _, user = self.reachable.partition(":")
+        return (channel, user) if can_address(channel, user) else None
 
 
 def _person(session: Session, job_seeker_id: Any) -> Person | None:
     """The person `job_seeker_id` (a value, or a subquery giving one); None if gone."""
     reachable = (
-        select(ChannelIdentity.channel_user_id)
+        select(ChannelIdentity.channel + literal(":") + ChannelIdentity.channel_user_id)
         .where(
             ChannelIdentity.job_seeker_id == JobSeeker.id,
-            ChannelIdentity.channel == "telegram",
+            ChannelIdentity.channel.in_(NUDGE_CHANNELS),
             ChannelIdentity.blocked_at.is_(None),
         )
         .order_by(ChannelIdentity.id)
@@ -138,7 +141,7 @@ def _person(session: Session, job_seeker_id: Any) -> Person | None:
             NudgeSettings.paused_until,
             latest_decision("nudges", JobSeeker.id).label("said_yes"),
             placed.label("placed"),
-            reachable.label("telegram_user"),
+            reachable.label("reachable"),
         )
         .outerjoin(Profile, Profile.job_seeker_id == JobSeeker.id)
         .outerjoin(NudgeSettings, NudgeSettings.job_seeker_id == JobSeeker.id)
@@ -154,7 +157,7 @@ def _person(session: Session, job_seeker_id: Any) -> Person | None:
         paused_until=as_utc(row.paused_until) if row.paused_until else None,
         said_yes=bool(row.said_yes),
         placed=bool(row.placed),
-        telegram_user=row.telegram_user,
+        reachable=row.reachable,
     )
 
 
@@ -253,18 +256,19 @@ def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
     return rows
 
 
-def _wanted(session: Session, seeker: Person, now: datetime) -> str | int:
-    """The person's Telegram chat, or why they get no nudge now (stopped | paused)."""
+def _wanted(session: Session, seeker: Person, now: datetime) -> str | tuple[str, str]:
+    """Where the person's nudge goes (channel, recipient), or why they get no nudge now
+    (stopped | paused)."""
     if seeker.frequency == "off" or not seeker.said_yes:
         return "stopped"
     if seeker.placed:
         stop_nudges(session, seeker.id)
         return "stopped"
-    if seeker.chat is None:
-        return "stopped"  # only Telegram can be pushed to for now
+    if seeker.address is None:
+        return "stopped"  # not on a channel that can reach them unasked
     if seeker.paused_until is not None and seeker.paused_until > now:
         return "paused"
-    return seeker.chat
+    return seeker.address
 
 
 def queue_nudge(
@@ -284,9 +288,10 @@ def queue_nudge(
     seeker = _person(session, job_seeker_id)
     if seeker is None:
         return "gone", None
-    chat_id = _wanted(session, seeker, now)
-    if isinstance(chat_id, str):
-        return chat_id, None
+    address = _wanted(session, seeker, now)
+    if isinstance(address, str):
+        return address, None
+    channel, recipient = address
     if in_quiet_hours(now, rules.quiet):
         return "deferred", None
     kind, module_id, encouragement_id, text = _content(session, seeker, catalogue)
@@ -309,8 +314,8 @@ def queue_nudge(
                 OutboxMessage(
                     idempotency_key=f"nudge:{row.id}",
                     job_seeker_id=job_seeker_id,
-                    channel="telegram",
-                    recipient=str(chat_id),
+                    channel=channel,
+                    recipient=recipient,
                     payload={
                         "kind": NUDGE_KIND,
                         "nudge_log_id": row.id,
@@ -365,7 +370,7 @@ def finish_nudge(
         for identity in session.scalars(
             select(ChannelIdentity).where(
                 ChannelIdentity.job_seeker_id == job_seeker_id,
-                ChannelIdentity.channel == "telegram",
+                ChannelIdentity.channel.in_(NUDGE_CHANNELS),
             )
         ):
             identity.blocked_at = now
@@ -444,11 +449,11 @@ def _wanting_nudges() -> Any:
         .subquery()
     )
     said_yes = select(ranked.c.person).where(ranked.c.rank == 1, ranked.c.given == true())
-    on_telegram = select(ChannelIdentity.job_seeker_id).where(
-        ChannelIdentity.channel == "telegram", ChannelIdentity.blocked_at.is_(None)
+    reachable_unasked = select(ChannelIdentity.job_seeker_id).where(
+        ChannelIdentity.channel.in_(NUDGE_CHANNELS), ChannelIdentity.blocked_at.is_(None)
     )
     turned_off = select(NudgeSettings.job_seeker_id).where(NudgeSettings.frequency == "off")
-    reachable = intersect(said_yes, on_telegram).subquery()
+    reachable = intersect(said_yes, reachable_unasked).subquery()
     people = except_(select(reachable.c[0]), turned_off).subquery()
     return select((literal(JOB_PREFIX) + cast(people.c[0], String)).label("id"))
 

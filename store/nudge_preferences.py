@@ -14,6 +14,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.time import as_utc
+from store.channels import unblocks_on_message
 from store.jobs import remove_person_jobs
 from store.models import Consent, JobSeeker, NudgeLog, NudgeSettings
 from store.profiles import has_consent, record_consent
@@ -83,11 +84,11 @@ def want_nudges(
         settings.frequency = DEFAULT_FREQUENCY
     if end_pause:
         settings.paused_until = None
-    if channel == "telegram":
-        # Writing on Telegram: whoever blocked the bot there (a 403 stopped their nudges) has
-        # unblocked it, so nudges can reach them again.
+    if unblocks_on_message(channel):
+        # Writing on a channel that nudges go to (Telegram): whoever blocked the bot there (a
+        # 403 stopped their nudges) has unblocked it, so nudges can reach them again.
         for identity in job_seeker.identities:
-            if identity.channel == "telegram":
+            if identity.channel == channel:
                 identity.blocked_at = None
     remove_person_jobs(session, job_seeker.id)
     session.flush()

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from store.channels import EMAIL, TELEGRAM
 from store.models import OPEN_HANDOVER_STATUSES, Handover, Recruiter
 from store.routing import Candidate
 
@@ -137,3 +138,9 @@ def recruiter_by_token(session: Session, token: str) -> Recruiter | None:
         select(Recruiter).where(Recruiter.login_token_hash == _token_hash(token))
     ).one_or_none()
     return recruiter if recruiter is not None and recruiter.active else None
+
+
+def recruiter_addresses(recruiter: Recruiter) -> list[tuple[str, str | None]]:
+    """(channel, address) for each channel a recruiter can receive notices on; None when the
+    recruiter has no address there."""
+    return [(TELEGRAM, recruiter.telegram_chat_id), (EMAIL, recruiter.email)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.privacy import REDACTED, mentions_health, redact_health
+from store.channels import profile_link
 
 PATHWAY_NAMES = {
     "nl": {
@@ -50,7 +51,6 @@ LABELS = {
         "reach": "Bereikbaar",
         "own_words": "In eigen woorden",
         "none": "nog niet ingevuld",
-        "telegram": "Telegram",
         "webchat": "alleen via de webchat van Werkmaatje",
         "footer": "Laat met de knoppen weten wat je doet; Werkmaatje houdt {name} op de hoogte.",
         "footer_email": "Zet op je recruiterpagina van Werkmaatje wat je doet (de inloglink krijg "
@@ -73,7 +73,6 @@ LABELS = {
         "reach": "Reachable",
         "own_words": "In their own words",
         "none": "not filled in yet",
-        "telegram": "Telegram",
         "webchat": "only through the Werkmaatje web chat",
         "footer": "Use the buttons to say what you do; Werkmaatje keeps {name} informed.",
         "footer_email": "Say what you do on your Werkmaatje recruiter page (your admin gives you "
@@ -199,7 +198,7 @@ def recruiter_language(languages: list[str] | None) -> str:
 
 def reach(identities: list[tuple[str, str]], contact: str | None, language: str) -> list[Value]:
     """How the recruiter can reach the person: a phone number or e-mail address they gave, and
-    their Telegram chat (a mention link opens it)."""
+    their chat where the channel can open it (a Telegram mention link)."""
     words = LABELS[language]
     found: list[Value] = []
     if contact:
@@ -209,8 +208,9 @@ def reach(identities: list[tuple[str, str]], contact: str | None, language: str)
         ]
         found += [Link(m.group(), "mailto:" + m.group()) for m in _EMAIL.finditer(contact)]
     for channel, user_id in identities:
-        if channel == "telegram" and user_id.lstrip("-").isdigit():
-            found.append(Link(words["telegram"], f"tg://user?id={user_id}"))
+        link = profile_link(channel, user_id)
+        if link is not None:
+            found.append(Link(*link))
     return found or [words["webchat"]]
 
 

@@ -19,9 +19,10 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from telegram import Bot
 
+from bot.channels.telegram.sender import MessageIds, keyboard
+from bot.delivery.outbox import OutboxWorker
 from bot.launcher import settings_env
 from bot.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
-from bot.outbox import MessageIds, OutboxWorker, claim, keyboard
 from core.db import make_engine, session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from core.settings import Settings
@@ -37,6 +38,7 @@ from store.nudge_dispatch import (
     record_completion,
     status_counts,
 )
+from store.outbox import claim
 from store.profiles import find_job_seeker, record_consent, save_profile
 from tests.fake_telegram import FakeBotApi, callback_data_of
 from tests.stack import make_settings
@@ -388,7 +390,13 @@ async def test_a_send_cut_off_by_a_crash_is_found_and_not_sent_again(world: Worl
     earlier = await world.bot.send_message(next(_CHATS), "een antwoord aan iemand anders")
     killed.note(earlier.message_id, sent=True)
     with session_scope(world.engine) as session:
-        [row], _ = claim(session, now=START, lease=lease, channels=("telegram",), seen=killed)
+        [row], _ = claim(
+            session,
+            now=START,
+            lease=lease,
+            channels=("telegram",),
+            floors={"telegram": killed.floor},
+        )
     await world.bot.send_message(
         world.chat, row.payload["text"], reply_markup=keyboard(row.payload)
     )

@@ -18,20 +18,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from telegram import Bot
 
-from bot.outbox import (
-    LANES,
-    MessageIds,
-    OutboxWorker,
-    claim,
-    keyboard,
-    renew_lease,
-    take_inbox,
-)
+from bot.channels.telegram.sender import MessageIds, keyboard
+from bot.delivery.outbox import LANES, OutboxWorker
 from core.db import session_scope
 from core.settings import Settings
 from core.time import as_utc
 from store.handovers import request_handover, tell_person
 from store.models import Handover, OutboxMessage, Profile
+from store.outbox import claim, renew_lease, take_inbox
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter
 from tests.fake_telegram import FakeBotApi
@@ -224,7 +218,7 @@ async def test_a_mail_server_that_is_down_is_retried_with_backoff_then_alerted(
     assert as_utc(mail.next_attempt_at) == world.clock.now + timedelta(seconds=20)
 
     world.clock.advance(20)
-    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.delivery.outbox"):
         await worker.drain()
     mail = next(row for row in world.rows() if row.channel == "email")
     assert (mail.status, mail.attempts) == ("failed", 3)
@@ -251,7 +245,7 @@ async def test_a_blocked_bot_fails_at_once_with_an_alert(
     world.fake.fail_next(
         "sendMessage", status=403, description="Forbidden: bot was blocked by the user"
     )
-    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+    with caplog.at_level(logging.ERROR, logger="bot.delivery.outbox"):
         await world.worker().drain()
 
     telegram = next(row for row in world.rows() if row.channel == "telegram")

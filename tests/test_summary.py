@@ -335,7 +335,7 @@ def test_no_health_word_reaches_the_recruiter(language: str) -> None:
         f"{words['own_words']}: “sinds mijn […] ben ik sterker”"
     )
     assert plain_line(result, "reach") == (
-        f"{words['reach']}: 06-12345678 <tel:0612345678>, {words['telegram']}"
+        f"{words['reach']}: 06-12345678 <tel:0612345678>, Telegram"
     )
 
 

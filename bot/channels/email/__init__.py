@@ -1,0 +1,1 @@
+"""E-mail: notices and summaries to recruiters over SMTP."""
