@@ -34,8 +34,8 @@ from typing import IO, Any, TypeGuard
 from bench import latency
 from bench.intake import Message, Person, ReplyKinds
 from bench.stats import percentile
-from bot import launcher
-from bot.model import model_path, rasa_env
+from bot.cli import launcher
+from bot.cli.model import model_path, rasa_env
 from core.db import make_engine
 from core.paths import RASA_PYTHON, ROOT
 from store.migrate import create_schema
@@ -204,7 +204,7 @@ def rasa_engine(
 ) -> Iterator[RasaEngine]:
     """Start the script, wait for the model to load; end it (and kill it if need be) after."""
     env = rasa_env()
-    env["LOG_LEVEL"] = "INFO"  # as bot.launcher runs Rasa
+    env["LOG_LEVEL"] = "INFO"  # as bot.cli.launcher runs Rasa
     env["LOG_LEVEL_LIBRARIES"] = "ERROR"
     model = model.resolve()  # the script runs in the log folder
     command = [str(RASA_PYTHON), "-I", str(SCRIPT), str(model), action_url, str(reply_timeout)]

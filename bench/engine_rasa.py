@@ -21,7 +21,7 @@ took longer than the timeout answers {"error": "..."} instead. The first line ou
 load. The script ends at the end of its input; anything else printed goes to stderr.
 
 Custom action responses are checked as the Rasa server checks them, with the patch of
-`scripts/rasa_run.py` (the script `bot.launcher` starts Rasa through; it too imports only
+`scripts/rasa_run.py` (the script `bot.cli.launcher` starts Rasa through; it too imports only
 Rasa, jsonschema and the standard library).
 """
 
@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     out = protocol_stream()
-    # Logging as `rasa run` sets it up at LOG_LEVEL=INFO (the level bot.launcher gives it): the
+    # Logging as `rasa run` sets it up at LOG_LEVEL=INFO (the level bot.cli.launcher gives it): the
     # per-message debug events are dropped early instead of printed, which costs time too.
     logging.basicConfig(
         level=logging.INFO,

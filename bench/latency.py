@@ -36,10 +36,10 @@ import httpx
 from bench.intake import Answer, Message, Person, ReplyKinds
 from bench.stack import WEBHOOK_SECRET, BenchStack, running_stack
 from bench.stats import percentile, ratio
+from bot.channels.telegram.channel import TEXT_LIMIT
+from bot.cli.launcher import StartupError
+from bot.cli.model import model_path
 from bot.language import guess_language
-from bot.launcher import StartupError
-from bot.model import model_path
-from bot.telegram_channel import TEXT_LIMIT
 from tests.helpers import callback_update, text_update
 
 logger = logging.getLogger("bench.latency")

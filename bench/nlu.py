@@ -1,7 +1,7 @@
 """NLU quality per language on the held-out set: intent macro-F1, entity F1, top confusions.
 
 `rasa test nlu` runs once per language on the part of tests/nlu_holdout.yml whose blocks carry
-`metadata: {language: nl|en}`. The held-out set is never used in training (bot/model.py trains
+`metadata: {language: nl|en}`. The held-out set is never used in training (bot/cli/model.py trains
 from nlu/ only).
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.model import model_path, rasa_env
+from bot.cli.model import model_path, rasa_env
 from core.paths import RASA_BIN, ROOT
 
 logger = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text
 
-from bot import launcher
-from bot.nudges import NudgeScheduler
+from bot.cli import launcher
+from bot.delivery.nudges import NudgeScheduler
 from core.db import make_engine
 from core.settings import Settings
 from store.migrate import upgrade

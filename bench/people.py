@@ -28,9 +28,9 @@ from bench.people_data import DATA, SLOTS, Person, Step, load_people
 from bench.people_replies import CONFIRMED, NAME_CONFIRM, SKETCH, Reply, Templates
 from bench.people_score import Transcript, Turn, figures, score
 from bench.stack import running_stack
-from bot.launcher import StartupError
-from bot.model import model_path
-from bot.webchat import COOKIE
+from bot.channels.web.chat import COOKIE
+from bot.cli.launcher import StartupError
+from bot.cli.model import model_path
 from core.db import make_engine
 from store.conversation import EVENTS, has_events_table
 from store.export import profile_dict

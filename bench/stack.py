@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import launcher
+from bot.cli import launcher
 from core.db import make_engine
 from core.settings import Settings
 from store.migrate import create_schema

@@ -19,19 +19,19 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from telegram import Bot
 
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.nudge_buttons import NudgeButtons
+from bot.channels.telegram.recruiter_chat import RecruiterChat
 from bot.channels.telegram.sender import MessageIds
+from bot.channels.web.chat import WebChat
 from bot.conversation import Conversations
 from bot.data_rights import DataRights
+from bot.delivery.handover_jobs import schedule_rerouting
+from bot.delivery.nudges import NudgeScheduler
 from bot.delivery.outbox import OutboxWorker
-from bot.handover_jobs import schedule_rerouting
-from bot.nudge_buttons import NudgeButtons
-from bot.nudges import NudgeScheduler
+from bot.delivery.retention import AMSTERDAM, schedule_retention
+from bot.pages.recruiter import RecruiterPage
 from bot.rasa_client import RasaClient
-from bot.recruiter_chat import RecruiterChat
-from bot.recruiter_page import RecruiterPage
-from bot.retention import AMSTERDAM, schedule_retention
-from bot.telegram_channel import TelegramChannel
-from bot.webchat import WebChat
 from core.db import database_engine
 from core.logs import configure_logging
 from core.settings import Settings, get_settings

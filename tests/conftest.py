@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
-from bot import launcher
-from bot.model import model_path
+from bot.cli import launcher
+from bot.cli.model import model_path
 from core.db import make_engine
 from core.settings import Settings
 from store.migrate import create_schema

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot import launcher
+from bot.cli import launcher
 from core.settings import Settings
 from tests.fake_telegram import FakeBotApi
 

@@ -22,7 +22,7 @@ from bench.engine import (
     parse_ready,
     parse_reply,
 )
-from bot.model import model_path
+from bot.cli.model import model_path
 
 
 def test_an_answer_line_gives_the_times_the_messages_and_the_logged_errors() -> None:

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import launcher
-from bot.launcher import settings_env
-from bot.terminal_chat import chat
+from bot.cli import launcher
+from bot.cli.launcher import settings_env
+from bot.cli.terminal_chat import chat
 from core.paths import PROJECT_PYTHON, ROOT
 from store.models import ChannelIdentity, JobSeeker, Profile, ProfileItem
 from tests.conftest import WEBHOOK_SECRET, Stack

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from bot.launcher import settings_env
+from bot.cli.launcher import settings_env
 from core.paths import PROJECT_PYTHON, ROOT
 from store.conversation import EVENTS
 from tests.conftest import Stack

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot import launcher
-from bot.nudges import NudgeScheduler
+from bot.cli import launcher
+from bot.delivery.nudges import NudgeScheduler
 from core.db import session_scope
 from core.time import utcnow
 from store.jobs import JOBS, nudge_job_id

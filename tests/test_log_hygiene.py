@@ -18,9 +18,9 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 
-from bot import launcher
+from bot.channels.telegram.channel import TEXT_LIMIT
+from bot.cli import launcher
 from bot.rasa_client import Reply
-from bot.telegram_channel import TEXT_LIMIT
 from bot.turns import one_message_per_turn
 from core.logs import LIBRARY_LEVELS, RedactingFilter, redact
 from core.paths import PROJECT_PYTHON, ROOT

@@ -6,7 +6,9 @@ database), because it needs an empty or a legacy schema rather than the session'
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pickle
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -20,7 +22,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.launcher import settings_env
+from bot.cli.launcher import settings_env
+from bot.delivery.nudges import NudgeTrigger
 from core.db import make_engine, session_scope
 from core.paths import ROOT
 from core.time import as_utc
@@ -439,3 +442,63 @@ def test_the_db_upgrade_command_migrates_a_new_sqlite_file(tmp_path: Path) -> No
         assert differences(engine, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def _migration(name: str) -> Any:
+    """A migration module (its file name starts with a digit, so it is loaded by path)."""
+    path = ROOT / "store" / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stored_nudge_jobs_still_load_after_the_nudge_module_moved(blank_engine: Engine) -> None:
+    """A job stored before bot/nudges.py became bot/delivery/nudges.py names the old module; the
+    upgrade rewrites it, so the gateway reads it instead of dropping it."""
+    moved = _migration("0006_nudge_jobs_moved")
+    upgrade(blank_engine, "0005")
+    create_foreign_tables(blank_engine)
+    run_at = datetime(2026, 12, 8, 10, 0, tzinfo=timezone.utc)
+    state = {
+        "version": 1,
+        "id": "nudge:7",
+        "func": "bot.delivery.nudges:send_nudge",
+        "trigger": NudgeTrigger(run_at),
+        "executor": "default",
+        "args": (7, run_at.isoformat()),
+        "kwargs": {},
+        "name": "send_nudge",
+        "misfire_grace_time": None,
+        "coalesce": True,
+        "max_instances": 1,
+        "next_run_time": run_at,
+    }
+    # As the code before the move stored it: the function and the trigger class by old path.
+    before = moved.rename_module(
+        pickle.dumps(state, pickle.HIGHEST_PROTOCOL), moved.NEW, "bot.nudges"
+    )
+    assert b"bot.nudges" in before and b"bot.delivery" not in before
+    with blank_engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO apscheduler_jobs (id, next_run_time, job_state) VALUES (:i, :t, :s)"
+            ),
+            {"i": "nudge:7", "t": run_at.timestamp(), "s": before},
+        )
+    jobs = SQLAlchemyJobStore(engine=blank_engine)
+    jobs.start(None, "default")
+
+    upgrade(blank_engine)
+
+    [job] = jobs.get_all_jobs()
+    assert job.func_ref == "bot.delivery.nudges:send_nudge"
+    assert isinstance(job.trigger, NudgeTrigger) and job.trigger.run_date == run_at
+    assert job.args == (7, run_at.isoformat()) and job.next_run_time == run_at
+
+    downgrade(blank_engine, "0005")
+    stored = rows(blank_engine, "apscheduler_jobs")[0]["job_state"]
+    assert b"bot.nudges:send_nudge" in stored and b"bot.delivery" not in stored
+    upgrade(blank_engine)
+    assert [job.func_ref for job in jobs.get_all_jobs()] == ["bot.delivery.nudges:send_nudge"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.data_check import domain_documents, problems, responses_used_outside_stories
-from bot.model import TRAINING_INPUTS, fingerprint, model_path
+from bot.cli.data_check import domain_documents, problems, responses_used_outside_stories
+from bot.cli.model import TRAINING_INPUTS, fingerprint, model_path
 from core.paths import ROOT
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 import yaml
 
 from bench.nlu import HOLDOUT, split_by_language
-from bot.model import training_files
+from bot.cli.model import training_files
 from core.paths import ROOT
 
 CATALOGUE = [

@@ -20,9 +20,9 @@ from sqlalchemy import Engine, insert, select
 from telegram import Bot
 
 from bot.channels.telegram.sender import MessageIds, keyboard
+from bot.cli.launcher import settings_env
+from bot.delivery.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
 from bot.delivery.outbox import OutboxWorker
-from bot.launcher import settings_env
-from bot.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
 from core.db import make_engine, session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from core.settings import Settings
@@ -422,7 +422,7 @@ async def test_the_sync_adds_missing_jobs_removes_withdrawn_ones_and_survives_a_
     job = world.runtime.scheduler.get_job(f"nudge:{world.seeker_id}")
     assert job is not None
     assert (job.coalesce, job.misfire_grace_time, job.max_instances) == (True, None, 1)
-    assert job.func_ref == "bot.nudges:send_nudge"
+    assert job.func_ref == "bot.delivery.nudges:send_nudge"
     assert isinstance(job.trigger, NudgeTrigger)
 
     # A restart: a new scheduler on the same job store finds the job and adds none.

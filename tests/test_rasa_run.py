@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from bench.engine import SCRIPT as ENGINE_SCRIPT
-from bot.launcher import rasa_server
-from bot.model import rasa_env
+from bot.cli.launcher import rasa_server
+from bot.cli.model import rasa_env
 from core.paths import RASA_PYTHON, RASA_RUN, ROOT
 from tests.conftest import require
 from tests.stack import make_settings

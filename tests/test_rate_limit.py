@@ -17,7 +17,7 @@ import pytest
 from telegram.error import BadRequest, RetryAfter
 from telegram.ext import ExtBot
 
-from bot.rate_limit import (
+from bot.channels.telegram.rate_limit import (
     REPLY_BURST,
     START_WAIT_SECONDS,
     SteadyRateLimiter,
@@ -25,7 +25,7 @@ from bot.rate_limit import (
     replies,
     replying,
 )
-from bot.telegram_request import AiohttpRequest
+from bot.channels.telegram.request import AiohttpRequest
 from tests.fake_telegram import FakeBotApi, SendLimits
 
 T = TypeVar("T")
@@ -422,7 +422,7 @@ def test_handlers_wrapped_as_replies_mark_their_requests_and_tasks_they_start() 
     seen: list[bool] = []
 
     async def probe() -> None:
-        from bot import rate_limit
+        from bot.channels.telegram import rate_limit
 
         seen.append(rate_limit._REPLYING.get())
 
@@ -503,7 +503,7 @@ def test_retry_after_pauses_everyone_warns_once_and_retries_first(
         await api.limiter.shutdown()
         return api, results
 
-    with caplog.at_level(logging.DEBUG, logger="bot.rate_limit"):
+    with caplog.at_level(logging.DEBUG, logger="bot.channels.telegram.rate_limit"):
         api, results = run_virtual(main)
 
     assert results == [True] * 6
@@ -723,9 +723,11 @@ async def test_a_429_from_the_server_is_waited_out_and_delivered(
     ]
     assert calls[1].at - calls[0].at >= 1.0
     assert calls[2].at - calls[0].at >= 1.0
-    assert [record.levelname for record in caplog.records if record.name == "bot.rate_limit"] == [
-        "WARNING"
-    ]
+    assert [
+        record.levelname
+        for record in caplog.records
+        if record.name == "bot.channels.telegram.rate_limit"
+    ] == ["WARNING"]
 
 
 async def test_a_stricter_server_per_chat_limit_is_waited_out_in_order() -> None:

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
+from bot.cli.launcher import settings_env
 from bot.gateway import Gateway
-from bot.launcher import settings_env
-from bot.recruiter_page import COOKIE
+from bot.pages.recruiter import COOKIE
 from core.db import database_engine, session_scope
 from core.paths import ROOT
 from core.settings import Settings

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, expect
 from sqlalchemy import Engine
 
-from bot import launcher
+from bot.cli import launcher
 from tests.stack import make_settings, running
 from tests.test_recruiter_page import SUMMARY_LINE, make_handover, status_of
 

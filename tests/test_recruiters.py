@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.launcher import settings_env
+from bot.cli.launcher import settings_env
 from core.db import session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from store.models import Handover

@@ -10,8 +10,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from bot.launcher import settings_env
-from bot.retention import AMSTERDAM, JOB_ID, run_retention_now, schedule_retention
+from bot.cli.launcher import settings_env
+from bot.delivery.retention import AMSTERDAM, JOB_ID, run_retention_now, schedule_retention
 from core.db import session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from store.models import JobSeeker

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.launcher import settings_env
+from bot.cli.launcher import settings_env
 from core.paths import PROJECT_PYTHON, ROOT
 from tests.stack import make_settings
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.launcher import rasa_server, settings_env
+from bot.cli.launcher import rasa_server, settings_env
 from core.db import absolute_sqlite_url
 from core.paths import ROOT
 from core.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, TimedOut
 
-from bot.telegram_request import AiohttpRequest
+from bot.channels.telegram.request import AiohttpRequest
 from tests.fake_telegram import FakeBotApi
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.model import rasa_env
+from bot.cli.model import rasa_env
 from core.db import absolute_sqlite_url
 from core.paths import LOG_DIR, PROJECT_PYTHON, RASA_PYTHON, RASA_RUN, ROOT
 from core.settings import Settings

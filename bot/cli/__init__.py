@@ -44,8 +44,8 @@ def _upgrade_database(settings: Settings) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Train if needed, start the action server, Rasa and the gateway, and wait."""
-    from bot import launcher
-    from bot.model import TrainingFailed, ensure_model
+    from bot.cli import launcher
+    from bot.cli.model import TrainingFailed, ensure_model
 
     settings = _settings()
     if not _upgrade_database(settings):
@@ -100,7 +100,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
     """Serve only the action server."""
     import os
 
-    from bot import launcher
+    from bot.cli import launcher
 
     settings = _settings()
     service = launcher.action_server(settings)
@@ -109,7 +109,7 @@ def cmd_actions(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Chat in the terminal with the running bot (start it first with `make run`)."""
-    from bot.terminal_chat import chat
+    from bot.cli.terminal_chat import chat
 
     settings = _settings()
     base_url = args.url or f"http://{settings.gateway_host}:{settings.gateway_port}"
@@ -118,7 +118,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model unless one matches the current training data."""
-    from bot.model import TrainingFailed, ensure_model
+    from bot.cli.model import TrainingFailed, ensure_model
 
     try:
         print(ensure_model())
@@ -138,14 +138,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_data_validate(args: argparse.Namespace) -> int:
     """Validate the domain, NLU data, stories and rules; any real warning fails."""
-    from bot.data_check import validate
+    from bot.cli.data_check import validate
 
     return validate()
 
 
 def cmd_data_test(args: argparse.Namespace) -> int:
     """Run the conversation tests (tests/conversations) with `rasa test` on the current model."""
-    from bot.data_check import test_conversations
+    from bot.cli.data_check import test_conversations
 
     return test_conversations()
 
@@ -227,7 +227,7 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     """Delete the data whose retention period has passed (the gateway does this daily)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.retention import retention_policy, run_retention_now
+    from bot.delivery.retention import retention_policy, run_retention_now
 
     settings = _settings()
     try:

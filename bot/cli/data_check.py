@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.model import rasa_env
+from bot.cli.model import rasa_env
 from core.paths import RASA_BIN, ROOT
 
 _UNUSED = re.compile(r"UserWarning: The utterance '([^']+)' is not used in any story or rule\.")
@@ -113,7 +113,7 @@ def validate(root: Path = ROOT) -> int:
 
 def test_conversations(root: Path = ROOT) -> int:
     """Run the conversation tests in tests/conversations against the current model."""
-    from bot.model import model_path
+    from bot.cli.model import model_path
 
     model = model_path(root)
     if not model.exists():

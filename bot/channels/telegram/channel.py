@@ -22,14 +22,14 @@ from telegram.ext import (
 )
 
 from bot import messages
+from bot.channels.telegram.nudge_buttons import PREFIX as NUDGE_PREFIX
+from bot.channels.telegram.nudge_buttons import NudgeButtons
+from bot.channels.telegram.rate_limit import SteadyRateLimiter, replies
+from bot.channels.telegram.recruiter_chat import RecruiterChat
+from bot.channels.telegram.request import AiohttpRequest
 from bot.channels.telegram.sender import MessageIds
 from bot.conversation import Conversations
-from bot.nudge_buttons import PREFIX as NUDGE_PREFIX
-from bot.nudge_buttons import NudgeButtons
 from bot.rasa_client import Reply
-from bot.rate_limit import SteadyRateLimiter, replies
-from bot.recruiter_chat import RecruiterChat
-from bot.telegram_request import AiohttpRequest
 from bot.turns import one_message_per_turn
 from core.settings import Settings
 
@@ -150,7 +150,7 @@ class TelegramChannel:
         if not self.polling:
             builder = builder.updater(None)
         self.application = builder.build()
-        # Whatever a handler sends answers the update it handles: a reply (bot/rate_limit.py).
+        # Whatever a handler sends answers the update it handles: a reply (rate_limit.py).
         self.application.add_handler(CallbackQueryHandler(replies(self._on_button)))
         self.application.add_handler(MessageHandler(filters.TEXT, replies(self._on_text)))
         self.application.add_handler(

@@ -26,12 +26,12 @@
 * Requests without a chat (getUpdates, getMe, answerCallbackQuery, setWebhook, ...) are not
   delayed.
 * A request counts as started when its bytes are written to the connection, when the bot's
-  aiohttp session carries the limiter's ``trace_config`` (bot/telegram_request.py); otherwise
-  when it is let go. What Telegram counts is arrivals: a stall between letting a request go and
-  writing it (a busy event loop, a thread holding the interpreter lock, a garbage collection)
-  would otherwise make it arrive late, just before the ones let go after the stall, and
-  thirty-one could arrive within one second. The next request waits for the write, at most
-  ``START_WAIT_SECONDS`` (a new connection being opened).
+  aiohttp session carries the limiter's ``trace_config`` (request.py beside this module);
+  otherwise when it is let go. What Telegram counts is arrivals: a stall between letting a
+  request go and writing it (a busy event loop, a thread holding the interpreter lock, a
+  garbage collection) would otherwise make it arrive late, just before the ones let go after
+  the stall, and thirty-one could arrive within one second. The next request waits for the
+  write, at most ``START_WAIT_SECONDS`` (a new connection being opened).
 * A ``RetryAfter`` (429) holds every paced request for ``retry_after`` seconds, then the
   request is retried ahead of those that arrived after it, up to ``max_retries`` times; after
   that the ``RetryAfter`` propagates. Any other exception propagates untouched.

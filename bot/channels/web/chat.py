@@ -42,7 +42,9 @@ class WebChat:
     ) -> None:
         self.conversations = conversations
         self._engine = engine
-        self.page = resources.files("bot").joinpath("static/chat.html").read_text("utf-8")
+        self.page = (
+            resources.files("bot.channels.web").joinpath("static/chat.html").read_text("utf-8")
+        )
 
     async def page_view(self, request: Request) -> Response:
         """The chat page."""

@@ -1,0 +1,1 @@
+"""The web chat: a page, and the messages of a browser session in and out."""

@@ -1,0 +1,1 @@
+"""Pages for people who are not job seekers: the recruiter page (the admin page next)."""
