@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from actions.common import current_language, entity_values, identity, in_session
 from actions.nudge_words import (
-    AMSTERDAM,
     FREQUENCY_NAMES,
     RELATIVE,
     day_in_words,
@@ -36,7 +35,7 @@ from actions.nudge_words import (
     parse_pause,
     stepped,
 )
-from core.time import utcnow
+from core.time import AMSTERDAM, utcnow
 from store.deletion import withdraw_consent
 from store.handovers import profile_ready
 from store.models import JobSeeker

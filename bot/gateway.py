@@ -29,12 +29,13 @@ from bot.data_rights import DataRights
 from bot.delivery.handover_jobs import schedule_rerouting
 from bot.delivery.nudges import NudgeScheduler
 from bot.delivery.outbox import OutboxWorker
-from bot.delivery.retention import AMSTERDAM, schedule_retention
+from bot.delivery.retention import schedule_retention
 from bot.pages.recruiter import RecruiterPage
 from bot.rasa_client import RasaClient
 from core.db import database_engine
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
+from core.time import AMSTERDAM
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine, select
 
-from actions.nudge_words import AMSTERDAM
 from actions.nudges import (
     ActionAskNudgesConsent,
     ActionNudgesConsent,
@@ -23,7 +22,7 @@ from actions.nudges import (
     ActionNudgesStop,
 )
 from core.db import session_scope
-from core.time import as_utc
+from core.time import AMSTERDAM, as_utc
 from store.jobs import stop_nudges
 from store.models import ChannelIdentity, Consent, NudgeLog, NudgeSettings
 from store.nudge_dispatch import wanted_jobs

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from actions.nudge_words import (
-    AMSTERDAM,
     Pause,
     day_in_words,
     frequency_from_words,
@@ -16,6 +15,7 @@ from actions.nudge_words import (
     parse_pause,
     stepped,
 )
+from core.time import AMSTERDAM
 
 # Wednesday 4 March 2026, 10:00 in Amsterdam (winter time, UTC+1).
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc)

@@ -11,9 +11,10 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from bot.cli.launcher import settings_env
-from bot.delivery.retention import AMSTERDAM, JOB_ID, run_retention_now, schedule_retention
+from bot.delivery.retention import JOB_ID, run_retention_now, schedule_retention
 from core.db import session_scope
 from core.paths import PROJECT_PYTHON, ROOT
+from core.time import AMSTERDAM
 from store.models import JobSeeker
 from store.profiles import find_job_seeker, get_or_create_job_seeker, record_consent
 from tests.stack import make_settings

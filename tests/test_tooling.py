@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -69,3 +70,17 @@ def test_env_example_lists_every_setting() -> None:
         if "=" in line and not line.startswith("#")
     }
     assert {name.upper() for name in Settings.model_fields} <= listed
+
+
+def test_every_file_the_architecture_doc_names_exists() -> None:
+    """docs/architecture.md's recipes say which files a change touches: each must exist."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([\w.-]+(?:/[\w.<>-]*)+)`", text))
+    for placeholder in [path for path in named if "<" in path]:
+        named.remove(placeholder)
+        # `nlu/<topic>.yml`: the folder must exist and hold such files.
+        folder = ROOT / placeholder.split("<")[0]
+        assert folder.is_dir() and any(folder.iterdir()), placeholder
+    assert len(named) > 30
+    missing = sorted(path for path in named if not (ROOT / path).exists())
+    assert missing == []

@@ -1,6 +1,6 @@
 """Channels: how a message comes in from a person and how one goes out to them or to a recruiter.
 
-Each channel has its folder (telegram/, email/; web/ and whatsapp/ next). What the outbox worker
+Each channel has its folder (web/, telegram/, email/; whatsapp/ next). What the outbox worker
 (bot/delivery/outbox.py) needs of a channel is a `Sender`; the failures below are how a sender
 tells it what to do with a row.
 """

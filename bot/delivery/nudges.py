@@ -1,26 +1,6 @@
 """The gateway's nudge scheduler: one persistent APScheduler job per person.
 
-Each person has one job, `nudge:<job_seeker_id>`, in APScheduler's SQLAlchemyJobStore in the
-project database. Its arguments are plain values (the person's id, the due moment and when it
-was meant to run), so it pickles and survives restarts. When it runs, the job:
-
-1. logs a nudge run later than NUDGE_MISFIRE_GRACE_MINUTES after its time as missed (the
-   gateway was down); within the window it goes out late, once, never as a burst;
-2. otherwise queues the nudge (store.nudge_dispatch.queue_nudge): checks consent, frequency,
-   pause, placement and quiet hours, and writes the NudgeLog row (unique per person and due
-   moment, so of several gateways only one queues it) with its outbox row, in one
-   transaction. The outbox sends it, paced within Telegram's limits, exactly once;
-3. replaces itself with the person's next nudge (store.nudge_schedule.next_due).
-
-A job fires at its moment and then, should it never get to replace itself (the gateway was
-killed between the job store's update and the queueing), again every RERUN_SECONDS: the rerun
-finds the nudge queued already, or queues it. So no nudge is lost and none is doubled.
-
-Jobs run in a small thread pool, not on the event loop: a run of 100,000 due nudges keeps the
-chat answering. At most MAX_IN_FLIGHT jobs are taken from the store at a time.
-
-The action server has no scheduler: what it changes in the database (consent, frequency,
-pause) the scheduler picks up with `sync`, every NUDGE_SYNC_SECONDS.
+How a job runs, and why no nudge is lost or doubled: docs/architecture.md, "Nudges".
 """
 
 from __future__ import annotations

@@ -1,40 +1,10 @@
 """Pace Bot API requests so that Telegram never has to answer 429 (flood control).
 
 `SteadyRateLimiter` is a python-telegram-bot rate limiter (pass it to ``ExtBot`` or
-``ApplicationBuilder.rate_limiter``):
-
-* Requests addressed to a chat (their data has a ``chat_id``) start one at a time, in the
-  order they arrived, at slots ``1 / rate`` seconds apart. The schedule never catches up after
-  a quiet spell or a stall: the next slot is ``max(now, previous slot + 1 / rate)``. And no
-  request starts while ``floor(rate)`` others started in the past second, so a start delayed
-  (by a busy event loop, say) cannot bunch up with the next ones: any one-second window holds
-  at most ``rate`` starts, measured when each request really starts, not when it is let go.
-  A reply (below) that finds the pacer free need not wait for the spacing, only for that
-  one-second limit: after a button press the gateway answers and then removes the buttons,
-  and that edit's slot would otherwise hold up the person's next answer. What comes after a
-  reply keeps the spacing from it.
-* Message sends (``send*`` except ``sendChatAction``, ``copyMessage``, ``forwardMessage``) also
-  take a token from their chat's bucket, which refills at ``per_chat_per_second``. A send
-  waiting for its chat does not hold up other chats. The bucket is charged when a send really
-  starts, so a backlog in the overall queue cannot bunch a chat's messages together.
-* Replies (requests made inside `replying`, i.e. while handling a person's own message) may
-  take up to ``reply_burst`` tokens at once and go before proactive requests, in the overall
-  queue and in their chat's; proactive ones (nudges, status messages, summaries) take at most
-  ``per_chat_burst`` at once. So a person chatting quickly is never held back by the pace,
-  while a mass send keeps the sustained rate; docs/decisions/0003-telegram-pacing.md says why.
-  Within a class a chat's sends go out in order.
-* Requests without a chat (getUpdates, getMe, answerCallbackQuery, setWebhook, ...) are not
-  delayed.
-* A request counts as started when its bytes are written to the connection, when the bot's
-  aiohttp session carries the limiter's ``trace_config`` (request.py beside this module);
-  otherwise when it is let go. What Telegram counts is arrivals: a stall between letting a
-  request go and writing it (a busy event loop, a thread holding the interpreter lock, a
-  garbage collection) would otherwise make it arrive late, just before the ones let go after
-  the stall, and thirty-one could arrive within one second. The next request waits for the
-  write, at most ``START_WAIT_SECONDS`` (a new connection being opened).
-* A ``RetryAfter`` (429) holds every paced request for ``retry_after`` seconds, then the
-  request is retried ahead of those that arrived after it, up to ``max_retries`` times; after
-  that the ``RetryAfter`` propagates. Any other exception propagates untouched.
+``ApplicationBuilder.rate_limiter``). Requests to a chat start one at a time at a steady
+overall pace; sends also take a token from their chat's bucket; a person's own replies go
+first and are not held back by the pace. The full rules: docs/architecture.md, "Pacing
+Telegram"; why: docs/decisions/0003-telegram-pacing.md.
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """Telegram out, for the outbox: summaries and notices to recruiters, nudges and status
 messages to people, and finding a send that a restart cut off.
 
-A send that was cut off (the gateway killed between sending and recording) leaves its row in
-`sending` past its lease. Before such a row is sent again, a message with buttons is looked
-for in the chat, among the message ids after the newest one recorded for that chat:
-`editMessageReplyMarkup` with the very same buttons answers "message is not modified" only
-for a message that has exactly those buttons, and the buttons name the handover or the nudge,
-so a hit is this message, found without changing anything the person sees. Found: recorded as
-sent. Not found: sent again. A message without buttons is sent again; a repeat says nothing new.
+How a send cut off by a restart is found again: docs/architecture.md, "The outbox".
 """
 
 from __future__ import annotations
