@@ -6,7 +6,7 @@ VENV      := .venv
 RASA_VENV := .venv-rasa
 BIN       := $(VENV)/bin
 
-.PHONY: help run test lint typecheck data-validate pytest conversation-test bench train \
+.PHONY: help run test test-fast lint typecheck data-validate pytest conversation-test bench train \
         venv venv-rasa \
         lock lock-rasa clean
 
@@ -17,6 +17,9 @@ run: venv venv-rasa ## start the action server, Rasa and the gateway (web chat o
 	$(BIN)/werkmaatje run
 
 test: venv venv-rasa lint typecheck data-validate pytest conversation-test ## ruff, mypy, data validation, pytest, conversation tests
+
+test-fast: venv lint ## ruff, the layer check and the tests that start no process (-m "not e2e")
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: venv ## ruff, and the layer contract (bot | actions -> store -> core) with import-linter
 	$(BIN)/ruff check .

@@ -10,20 +10,11 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session
 
 from core.db import in_thread
+from core.languages import LANGUAGES, language_from_code
 from store.profiles import split_sender
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-
-LANGUAGES = ("nl", "en")
-
-
-def language_from_code(code: object) -> str | None:
-    """Map a client language code such as `en-GB` to one of ours, or None when unknown."""
-    if not isinstance(code, str) or not code:
-        return None
-    short = code.strip().lower().replace("_", "-").split("-")[0]
-    return short if short in LANGUAGES else None
 
 
 def current_language(tracker: Tracker) -> str:

@@ -11,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions.common import identity, in_session, language_from_code
+from actions.common import identity, in_session
+from core.languages import language_from_code
 from store.profiles import consented_job_seeker
 
 logger = logging.getLogger(__name__)

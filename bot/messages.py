@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.languages import language_of
+
 _TEXTS = {
     "unavailable": {
         "nl": "Sorry, ik ben even niet bereikbaar. Je bericht is niet verwerkt. "
@@ -51,11 +53,6 @@ _TEXTS = {
         "conversation itself is deleted within a day.",
     },
 }
-
-
-def language_of(code: str | None) -> str:
-    """Our language for a client language code: English for `en*`, otherwise Dutch."""
-    return "en" if code and code.lower().startswith("en") else "nl"
 
 
 def text(key: str, language_code: str | None) -> str:

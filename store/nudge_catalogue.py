@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from core.languages import language_of
 from core.privacy import mentions_health
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("nudges.yml")
@@ -86,7 +87,7 @@ class Text(_Strict):
 
     def get(self, language: str) -> str:
         """The text in `language`; Dutch unless it is English."""
-        return self.en if language.lower().startswith("en") else self.nl
+        return self.en if language_of(language) == "en" else self.nl
 
 
 class Module(_Strict):
@@ -148,7 +149,7 @@ class Encouragement(_Strict):
 
     def text(self, language: str) -> str:
         """The message in `language`, placeholders unfilled; Dutch unless it is English."""
-        return self.en if language.lower().startswith("en") else self.nl
+        return self.en if language_of(language) == "en" else self.nl
 
 
 class Catalogue(BaseModel):

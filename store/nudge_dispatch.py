@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.languages import language_of
 from core.time import (
     AMSTERDAM,
     DEFAULT_QUIET,
@@ -90,10 +91,6 @@ DEFAULT_RULES = Rules()
 def utc(moment: datetime) -> datetime:
     """An instant as UTC (SQLite keeps wall time without the zone: the claim key must match)."""
     return moment.astimezone(timezone.utc)
-
-
-def _lang(language: str) -> str:
-    return "en" if language.startswith("en") else "nl"
 
 
 @dataclass(frozen=True)
@@ -224,7 +221,7 @@ def _content(
         module = choose_module(catalogue, done_module_ids=done, **wishes)
         if module is not None:
             text = (
-                f"{MODULE_INTRO[_lang(language)]}: "
+                f"{MODULE_INTRO[language_of(language)]}: "
                 f"{module.title.get(language)} ({module.duration_minutes} min)\n"
                 f"{module.description.get(language)}\n{module.url}"
             )
@@ -249,7 +246,7 @@ def _content(
 def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
     """A nudge's buttons as (title, callback data): they name its log row, so no two nudges
     carry the same ones."""
-    lang = _lang(language)
+    lang = language_of(language)
     rows = [[STOP_BUTTON[lang], f"{STOP_PREFIX}{log_id}"]]
     if kind == MODULE:
         rows.insert(0, [DONE_BUTTON[lang], f"{DONE_PREFIX}{log_id}"])

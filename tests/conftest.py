@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,28 @@ def require(reason: str | None) -> None:
     if CI:
         pytest.fail(f"{reason} (CI=true: missing services fail the run)")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_e2e(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A test that starts a process must be marked e2e: `make test-fast` (-m "not e2e") runs
+    the others, and stays fast only while they start none. Processes that session fixtures
+    start (Rasa, the gateway) are started before this fixture and are not counted."""
+    if request.node.get_closest_marker("e2e") is not None:
+        yield
+        return
+    started: list[str] = []
+    original = subprocess.Popen.__init__
+
+    def counted(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        started.append(str(args)[:120])
+        original(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", counted)
+    yield
+    assert started == [], f"{request.node.nodeid} starts processes: mark it e2e"
 
 
 @pytest.fixture(scope="session")

@@ -496,6 +496,7 @@ def victim() -> Iterator[subprocess.Popen[bytes]]:
         process.wait(timeout=10)
 
 
+@pytest.mark.e2e
 async def test_crash_after_delivery_hangs_up_after_the_action(
     fake: FakeBotApi, bot: Bot, victim: subprocess.Popen[bytes]
 ) -> None:

@@ -187,6 +187,7 @@ def test_a_line_that_cannot_be_formatted_does_not_print_its_arguments() -> None:
     assert not leaks(stream.getvalue())
 
 
+@pytest.mark.e2e
 def test_at_debug_the_libraries_stay_at_info_or_above() -> None:
     # In a subprocess: configure_logging changes the process's root logger.
     texts = f"{PHONE}, {ILLNESS}"
@@ -215,6 +216,7 @@ logging.getLogger("bot.gateway").info("OWN-INFO %s", {texts!r})
     assert all(level >= logging.INFO for level in LIBRARY_LEVELS.values())
 
 
+@pytest.mark.e2e
 def test_uvicorn_s_own_handlers_write_redacted_tracebacks_too() -> None:
     # uvicorn configures its loggers (with handlers of their own) after configure_logging.
     script = f"""

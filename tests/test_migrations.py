@@ -421,6 +421,7 @@ def test_upgrading_twice_changes_nothing(blank_engine: Engine) -> None:
 # --- the command ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_the_db_upgrade_command_migrates_a_new_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "data" / "werkmaatje.db"
     settings = make_settings(database_url=f"sqlite:///{path}")

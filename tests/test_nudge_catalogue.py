@@ -370,6 +370,7 @@ def check_command(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_the_check_command(catalogue: Catalogue, tmp_path: Path) -> None:
     ok = check_command()
     assert ok.returncode == 0, ok.stderr

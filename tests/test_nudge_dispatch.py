@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.nudges import Options, run
 from tests.conftest import require
 from tests.stack import postgres_available
@@ -26,6 +28,7 @@ def _check(figures: dict[str, object]) -> None:
     assert figures["sent_after_restart"] == PEOPLE - sent_before
 
 
+@pytest.mark.e2e
 def test_two_gateways_on_postgresql_send_each_nudge_once_across_a_kill(tmp_path: Path) -> None:
     require(postgres_available())
     figures = run(
@@ -41,6 +44,7 @@ def test_two_gateways_on_postgresql_send_each_nudge_once_across_a_kill(tmp_path:
     _check(figures)
 
 
+@pytest.mark.e2e
 def test_one_gateway_on_sqlite_sends_each_nudge_once_across_a_kill(tmp_path: Path) -> None:
     figures = run(
         Options(

@@ -622,6 +622,7 @@ async def test_the_status_counts(world: World) -> None:
     assert later["due"] == 1 and later["sent_today"] == 0
 
 
+@pytest.mark.e2e
 async def test_the_status_command(world: World) -> None:
     world.real_time()
     assert await world.run(world.clock.now) == "queued"

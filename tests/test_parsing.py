@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from actions.common import language_from_code
 from actions.parsing import (
     PATHWAYS,
     clean_free_text,
@@ -22,6 +21,7 @@ from actions.parsing import (
     travel_valid,
 )
 from bot.language import guess_language
+from core.languages import language_from_code
 from tests.action_support import LONG_TEXT
 
 GUIDELINES = Path(__file__).parent.parent / "docs" / "nlu-guidelines.md"

@@ -350,6 +350,7 @@ def werkmaatje(settings: Settings, *args: str) -> subprocess.CompletedProcess[st
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_the_link_command_prints_a_working_link_and_retires_the_old_one(
     settings: Settings, engine: Engine
 ) -> None:

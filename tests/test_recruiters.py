@@ -78,6 +78,7 @@ def werkmaatje(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_the_recruiters_command(tmp_path: Path) -> None:
     database = tmp_path / "recruiters.db"
     assert "No recruiters yet" in werkmaatje(database, "list").stdout

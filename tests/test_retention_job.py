@@ -75,6 +75,7 @@ def test_a_dry_run_deletes_nothing_and_a_real_run_deletes_the_expired(
     assert _exists(engine, "recent")
 
 
+@pytest.mark.e2e
 def test_the_retention_command(database_url: str, engine: Engine) -> None:
     _old_person(engine, "cli-expired", timedelta(days=400))
     env = {**settings_env(make_settings(database_url=database_url)), "PATH": "/usr/bin:/bin"}

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from core.paths import ROOT
 from tests.conftest import require
 
@@ -19,6 +21,7 @@ def run_find_python(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.e2e
 def test_find_python_finds_a_310(tmp_path: Path) -> None:
     result = run_find_python(dict(os.environ))
     assert result.returncode == 0, result.stderr
@@ -29,6 +32,7 @@ def test_find_python_finds_a_310(tmp_path: Path) -> None:
     assert version.stdout.strip() == "(3, 10)"
 
 
+@pytest.mark.e2e
 def test_find_python_says_what_to_install_when_there_is_none(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -42,6 +46,7 @@ def test_find_python_says_what_to_install_when_there_is_none(tmp_path: Path) -> 
     assert "pyenv install 3.10" in result.stderr
 
 
+@pytest.mark.e2e
 def test_the_compose_file_is_valid_and_demands_its_secrets(tmp_path: Path) -> None:
     compose = shutil.which("docker-compose")
     require(None if compose else "docker-compose is missing (apt-get install docker-compose)")

@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.db import database_engine, in_thread
+from core.languages import language_of
 from core.settings import Settings
 from core.time import AMSTERDAM, as_utc, utcnow
 from store.handovers import (
@@ -174,8 +175,7 @@ def _esc(text: str) -> str:
 
 def _browser_language(request: Request) -> str:
     """The page language before anyone is logged in: English only when the browser asks."""
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "nl"
+    return language_of(request.headers.get("accept-language", "").split(",")[0])
 
 
 def _document(language: str, body: str) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -151,6 +152,18 @@ class TelegramChannel:
             builder = builder.updater(None)
         self.application = builder.build()
         # Whatever a handler sends answers the update it handles: a reply (rate_limit.py).
+        # One handler per button family, the first that matches handles the press: a
+        # recruiter's buttons under a summary, the buttons under a nudge, else a person's answer.
+        if self.recruiters is not None:
+            self.application.add_handler(
+                CallbackQueryHandler(replies(self._on_recruiter_button), pattern=r"^ho:")
+            )
+        if self.nudge_buttons is not None:
+            self.application.add_handler(
+                CallbackQueryHandler(
+                    replies(self._on_nudge_button), pattern=f"^{re.escape(NUDGE_PREFIX)}"
+                )
+            )
         self.application.add_handler(CallbackQueryHandler(replies(self._on_button)))
         self.application.add_handler(MessageHandler(filters.TEXT, replies(self._on_text)))
         self.application.add_handler(
@@ -181,8 +194,7 @@ class TelegramChannel:
 
     async def _start_once(self) -> None:
         app = self.application
-        if not app._initialized:
-            await app.initialize()
+        await app.initialize()  # does nothing the second time
         if self.polling:
             assert app.updater is not None
             if not app.updater.running:
@@ -210,8 +222,7 @@ class TelegramChannel:
             await app.updater.stop()
         if app.running:
             await app.stop()
-        if app._initialized:
-            await app.shutdown()
+        await app.shutdown()  # does nothing when it was never initialized
         # A start that failed or was cancelled half-way leaves the sessions open.
         for request in self._requests:
             await request.shutdown()
@@ -300,15 +311,19 @@ class TelegramChannel:
         if text:
             await self._forward(update, text)
 
+    async def _on_recruiter_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        assert self.recruiters is not None
+        await self.recruiters.on_button(update)
+
+    async def _on_nudge_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert self.nudge_buttons is not None
+        await self.nudge_buttons.on_button(update)
+
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         if query is None:
-            return
-        if self.recruiters is not None and (query.data or "").startswith("ho:"):
-            await self.recruiters.on_button(update)
-            return
-        if self.nudge_buttons is not None and (query.data or "").startswith(NUDGE_PREFIX):
-            await self.nudge_buttons.on_button(update)
             return
         payload = self.payloads.decode(query.data or "")
         # Answering the press and removing the buttons (so a stale one cannot be pressed
