@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
 from sqlalchemy import (
     String,
@@ -91,6 +91,10 @@ DEFAULT_RULES = Rules()
 def utc(moment: datetime) -> datetime:
     """An instant as UTC (SQLite keeps wall time without the zone: the claim key must match)."""
     return moment.astimezone(timezone.utc)
+
+
+# Whether a queued message may go out now: "send", "cancel", or the moment to wait for.
+Verdict: TypeAlias = Literal["send", "cancel"] | datetime
 
 
 @dataclass(frozen=True)
@@ -253,7 +257,9 @@ def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
     return rows
 
 
-def _wanted(session: Session, seeker: Person, now: datetime) -> str | tuple[str, str]:
+def _wanted(
+    session: Session, seeker: Person, now: datetime
+) -> Literal["stopped", "paused"] | tuple[str, str]:
     """Where the person's nudge goes (channel, recipient), or why they get no nudge now
     (stopped | paused)."""
     if seeker.frequency == "off" or not seeker.said_yes:
@@ -330,7 +336,7 @@ def queue_nudge(
 
 def send_check(
     session: Session, *, nudge_log_id: int, now: datetime, rules: Rules = DEFAULT_RULES
-) -> str | datetime:
+) -> Verdict:
     """Just before the outbox sends a nudge: "send", "cancel" (the person said stop, paused
     or is gone since it was queued), or the moment to wait for (quiet hours)."""
     seeker = _person(

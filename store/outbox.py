@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 from store.channels import NUMBERED_MESSAGES
 from store.handovers import mark_delivered
 from store.models import OPEN_HANDOVER_STATUSES, Handover, OutboxMessage
-from store.nudge_dispatch import DEFAULT_RULES, NUDGE_KIND, Rules, finish_nudge, send_check
+from store.nudge_dispatch import (
+    DEFAULT_RULES,
+    NUDGE_KIND,
+    Rules,
+    Verdict,
+    finish_nudge,
+    send_check,
+)
 from store.profiles import has_consent
 
 BATCH = 50
@@ -207,27 +214,28 @@ def renew_lease(session: Session, *, row: Claimed, until: datetime) -> bool:
 
 def still_allowed(
     session: Session, row: Claimed, now: datetime, rules: Rules = DEFAULT_RULES
-) -> bool | datetime:
-    """Whether the row may go out now, or the moment to wait for.
+) -> Verdict:
+    """Whether the row may go out now ("send"), not any more ("cancel"), or the moment to wait
+    for.
 
     A summary goes out only while the handover is open, with that recruiter, and shared; a
     nudge only while the person still wants nudges, and not in the quiet hours.
     """
     if row.payload.get("kind") == NUDGE_KIND:
-        decision = send_check(
+        return send_check(
             session, nudge_log_id=int(row.payload["nudge_log_id"]), now=now, rules=rules
         )
-        return decision if isinstance(decision, datetime) else decision == "send"
     if row.payload.get("kind") != "handover_summary":
-        return True
+        return "send"
     handover = session.get(Handover, row.handover_id) if row.handover_id else None
     if handover is None or handover.status not in OPEN_HANDOVER_STATUSES:
-        return False
+        return "cancel"
     if handover.recruiter_id != row.payload.get("recruiter_id"):
-        return False
-    return has_consent(
+        return "cancel"
+    shared = has_consent(
         session=session, job_seeker=handover.job_seeker, purpose="share_with_recruiter"
     )
+    return "send" if shared else "cancel"
 
 
 def put_back(session: Session, *, row: Claimed, until: datetime) -> None:

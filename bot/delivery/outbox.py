@@ -28,7 +28,7 @@ from core.db import in_thread
 from core.settings import Settings
 from core.time import utcnow
 from store.channels import EMAIL, TELEGRAM
-from store.nudge_dispatch import NUDGE_KIND, Rules
+from store.nudge_dispatch import NUDGE_KIND, Rules, Verdict
 from store.outbox import (
     Claimed,
     claim,
@@ -201,8 +201,8 @@ class OutboxWorker:
                 # More is due: one more lane comes to help, and it calls the next if it too
                 # finds more, so a backlog soon has every lane sending.
                 self._call(1)
-            for row, allowed in claimed:
-                await self._deliver(row, allowed)
+            for row, verdict in claimed:
+                await self._deliver(row, verdict)
                 handled += 1
             if not more:
                 # Nothing else was due. What is queued from now on calls a lane in itself.
@@ -211,7 +211,7 @@ class OutboxWorker:
 
     def _claim_one(
         self, session: Session, *, now: datetime, lease: timedelta, channels: tuple[str, ...]
-    ) -> tuple[list[tuple[Claimed, bool | datetime]], bool]:
+    ) -> tuple[list[tuple[Claimed, Verdict]], bool]:
         """A due row, and whether it may still go out (see still_allowed), in one transaction;
         and whether more rows were due."""
         floors = {name: sender.floor for name, sender in self._senders.items()}
@@ -226,11 +226,11 @@ class OutboxWorker:
     async def _in_session(self, work: Callable[[Session], Any]) -> Any:
         return await in_thread(self._engine(), work)
 
-    async def _deliver(self, row: Claimed, allowed: bool | datetime) -> None:
-        if isinstance(allowed, datetime):
-            await self._defer(row, allowed)
+    async def _deliver(self, row: Claimed, verdict: Verdict) -> None:
+        if isinstance(verdict, datetime):
+            await self._defer(row, verdict)
             return
-        if not allowed:
+        if verdict == "cancel":
             await self._finish(row, "cancelled", None)
             logger.info("Outbox #%s (%s) cancelled: no longer wanted", row.id,
                         row.payload.get("kind"))  # fmt: skip

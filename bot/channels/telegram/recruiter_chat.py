@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import uuid4
@@ -85,6 +86,16 @@ def record_delivery(
         )
     )
     mark_delivered(session, handover_id, now)
+
+
+@dataclass(frozen=True)
+class ButtonOutcome:
+    """What a recruiter's button press led to, for the answer and the buttons left."""
+
+    language: str
+    code: str  # "done", "not_yours", or the code of the HandoverError (a key of TEXTS)
+    left: list[tuple[str, str]] = field(default_factory=list)  # the buttons that still fit
+    status: str | None = None  # "done": the new status, in the recruiter's language
 
 
 class RecruiterChat:
@@ -163,13 +174,13 @@ class RecruiterChat:
         message_id = message.message_id if message is not None else None
         now = utcnow()
 
-        def work(session: Session) -> tuple[str, str, list[tuple[str, str]]]:
+        def work(session: Session) -> ButtonOutcome:
             recruiter = session.scalars(
                 select(Recruiter).where(Recruiter.telegram_chat_id == str(chat.id))
             ).first()
             language = recruiter_language(recruiter.languages if recruiter else None)
             if recruiter is None:
-                return language, "not_yours", []
+                return ButtonOutcome(language, "not_yours")
             if message_id is not None:
                 record_delivery(
                     session,
@@ -194,34 +205,34 @@ class RecruiterChat:
                     if current is not None and current.recruiter_id == recruiter.id
                     else []
                 )
-                return language, str(error), left
-            status = STATUS_NAMES[language][handover.status]
-            return (
+                return ButtonOutcome(language, str(error), left=left)
+            return ButtonOutcome(
                 language,
-                "done:" + status,
-                buttons(handover.status, language, handover_id)
+                "done",
+                left=buttons(handover.status, language, handover_id)
                 if handover.recruiter_id == recruiter.id
                 else [],
+                status=STATUS_NAMES[language][handover.status],
             )
 
         try:
-            language, outcome, left = await self._in_session(work)
+            outcome = await self._in_session(work)
         except Exception as error:
             logger.error("A recruiter button failed: %s", type(error).__name__)
             await query.answer(TEXTS["nl"]["unavailable"], show_alert=True)
             return
         self._wake()
-        texts = TEXTS[language]
-        if outcome.startswith("done:"):
-            answer = texts["done"].format(status=outcome.removeprefix("done:"))
+        texts = TEXTS[outcome.language]
+        if outcome.code == "done":
+            answer = texts["done"].format(status=outcome.status)
         else:
-            answer = texts.get(outcome, texts["not_now"])
-        logger.info("Recruiter button %s on handover %s: %s", action, handover_id, outcome)
+            answer = texts.get(outcome.code, texts["not_now"])
+        logger.info("Recruiter button %s on handover %s: %s", action, handover_id, outcome.code)
         await query.answer(answer)
         if message is not None:
             # The buttons left fit the new status; editing keeps the message id, so every
             # message id in the chat stays known.
-            markup = keyboard({"buttons": left})
+            markup = keyboard({"buttons": outcome.left})
             try:
                 await query.edit_message_reply_markup(reply_markup=markup)
             except Exception as error:
