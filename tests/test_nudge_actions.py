@@ -25,7 +25,7 @@ from core.db import session_scope
 from core.time import AMSTERDAM, as_utc
 from store.jobs import stop_nudges
 from store.models import ChannelIdentity, Consent, NudgeLog, NudgeSettings
-from store.nudge_dispatch import wanted_jobs
+from store.nudge_sync import wanted_jobs
 from store.profiles import (
     complete_profile,
     find_job_seeker,

@@ -30,14 +30,8 @@ from core.time import AMSTERDAM, as_utc
 from store.export import export_job_seeker
 from store.models import ChannelIdentity, Handover, NudgeLog, NudgeSettings, OutboxMessage
 from store.nudge_catalogue import load_catalogue
-from store.nudge_dispatch import (
-    DONE_PREFIX,
-    MODULE,
-    STOP_PREFIX,
-    id_after,
-    record_completion,
-    status_counts,
-)
+from store.nudge_dispatch import DONE_PREFIX, MODULE, STOP_PREFIX, id_after, record_completion
+from store.nudge_sync import status_counts
 from store.outbox import claim
 from store.profiles import find_job_seeker, record_consent, save_profile
 from tests.fake_telegram import FakeBotApi, callback_data_of

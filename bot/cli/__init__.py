@@ -343,7 +343,7 @@ def cmd_nudges_status(args: argparse.Namespace) -> int:
     """Show how the nudges stand: jobs scheduled and due now, nudges queued for sending, and
     today's (Amsterdam) sent, failed, blocked, missed and cancelled ones."""
     from core.time import utcnow
-    from store.nudge_dispatch import status_counts
+    from store.nudge_sync import status_counts
 
     def work(session: Session) -> str:
         counts = status_counts(session, utcnow())
