@@ -39,7 +39,7 @@ from bot.cli.model import model_path, rasa_env
 from core.db import make_engine
 from core.paths import RASA_PYTHON, ROOT
 from store.migrate import create_schema
-from tests.stack import log_dir, make_settings, running
+from tests.support.stack import log_dir, make_settings, running
 
 logger = logging.getLogger("bench.engine")
 

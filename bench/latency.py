@@ -40,7 +40,7 @@ from bot.channels.telegram.channel import TEXT_LIMIT
 from bot.cli.launcher import StartupError
 from bot.cli.model import model_path
 from bot.language import guess_language
-from tests.helpers import callback_update, text_update
+from tests.support.helpers import callback_update, text_update
 
 logger = logging.getLogger("bench.latency")
 

@@ -42,8 +42,8 @@ from core.db import make_engine
 from core.settings import Settings
 from store.migrate import upgrade
 from store.models import ChannelIdentity, Consent, JobSeeker, NudgeSettings
-from tests.fake_telegram import FakeBotApi, SendLimits
-from tests.stack import postgres_database, telegram_state, wait_until, webhook_settings
+from tests.support.fake_telegram import FakeBotApi, SendLimits
+from tests.support.stack import postgres_database, telegram_state, wait_until, webhook_settings
 
 logger = logging.getLogger("bench.nudges")
 

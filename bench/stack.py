@@ -12,8 +12,8 @@ from bot.cli import launcher
 from core.db import make_engine
 from core.settings import Settings
 from store.migrate import create_schema
-from tests.fake_telegram import FakeBotApi
-from tests.stack import log_dir, running, telegram_state, wait_until, webhook_settings
+from tests.support.fake_telegram import FakeBotApi
+from tests.support.stack import log_dir, running, telegram_state, wait_until, webhook_settings
 
 logger = logging.getLogger(__name__)
 

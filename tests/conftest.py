@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +17,13 @@ from bot.cli.model import model_path
 from core.db import make_engine
 from core.settings import Settings
 from store.migrate import create_schema
-from tests.fake_telegram import FakeBotApi
-from tests.smtp_server import SmtpServer
-from tests.stack import (
+from tests.support.environment import WEBHOOK_SECRET, require
+from tests.support.fake_telegram import FakeBotApi
+from tests.support.smtp_server import SmtpServer
+from tests.support.stack import (
+    Stack,
     make_settings,
+    own_database,
     postgres_available,
     postgres_database,
     running,
@@ -32,18 +31,6 @@ from tests.stack import (
     wait_until,
     webhook_settings,
 )
-
-CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-WEBHOOK_SECRET = "test-webhook-secret_123"
-
-
-def require(reason: str | None) -> None:
-    """Skip when something the test needs is missing; in CI that is a failure instead."""
-    if reason is None:
-        return
-    if CI:
-        pytest.fail(f"{reason} (CI=true: missing services fail the run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -74,25 +61,6 @@ def postgres_url() -> Iterator[str]:
     require(postgres_available())
     with postgres_database() as url:
         yield url
-
-
-@contextmanager
-def own_database(kind: str, folder: Path) -> Iterator[Engine]:
-    """An engine on a new, empty database for one test: a SQLite file or a PostgreSQL database."""
-    if kind == "sqlite":
-        engine = make_engine(f"sqlite:///{folder / 'own.db'}")
-        try:
-            yield engine
-        finally:
-            engine.dispose()
-        return
-    require(postgres_available())
-    with postgres_database() as url:
-        engine = make_engine(url)
-        try:
-            yield engine
-        finally:
-            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -150,31 +118,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if path.exists():
             lines = path.read_text("utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:]
             report.sections.append((f"log {path}", "\n".join(lines)))
-
-
-@dataclass
-class Stack:
-    """The running processes of one end-to-end session and the fake Bot API they talk to."""
-
-    settings: Settings
-    telegram: FakeBotApi
-    engine: Engine
-    log_dirs: tuple[Path, ...] = ()  # where the action server, gateway and Rasa write logs
-    smtp: SmtpServer | None = None
-    gateway: launcher.Service | None = None
-
-    def restart_gateway(self) -> None:
-        """Start the gateway again (after a test killed it) and wait until it is connected."""
-        assert self.gateway is not None
-        self.gateway.stop()
-        self.gateway.start()
-        self.gateway.wait_healthy(time.monotonic() + self.gateway.startup_timeout)
-        wait_until(lambda: telegram_state(self.settings) == "webhook")
-
-    @property
-    def gateway_url(self) -> str:
-        """Base URL of the gateway."""
-        return f"http://127.0.0.1:{self.settings.gateway_port}"
 
 
 @pytest.fixture(scope="session")

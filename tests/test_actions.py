@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from actions.consent import ActionRecordConsent
 from actions.intake import ActionSaveProfile, profile_from_slots
 from actions.session import ActionSessionStart
-from tests.action_support import (
+from tests.support.actions import (
     EMPTY_PROFILE,
     FULL_PROFILE,
     UNREACHABLE_DATABASE_URL,

@@ -19,7 +19,7 @@ from actions.data_rights import (
 from core.db import session_scope
 from store.models import Handover, NudgeSettings, OutboxMessage, Recruiter
 from store.profiles import find_job_seeker, split_sender
-from tests.action_support import (
+from tests.support.actions import (
     UNREACHABLE_DATABASE_URL,
     button_payloads,
     domain,

@@ -42,7 +42,7 @@ from store.models import (
     SuccessMoment,
 )
 from store.profiles import find_job_seeker, get_or_create_job_seeker, has_consent
-from tests.helpers import stored_text
+from tests.support.helpers import stored_text
 
 # --- Rasa's tracker store ---------------------------------------------------------------
 

@@ -17,10 +17,10 @@ from bot.cli.launcher import settings_env
 from bot.cli.terminal_chat import chat
 from core.paths import PROJECT_PYTHON, ROOT
 from store.models import ChannelIdentity, JobSeeker, Profile, ProfileItem
-from tests.conftest import WEBHOOK_SECRET, Stack
-from tests.fake_telegram import ApiCall, FakeBotApi
-from tests.helpers import callback_update, text_update
-from tests.stack import make_settings, running
+from tests.support.environment import WEBHOOK_SECRET
+from tests.support.fake_telegram import ApiCall, FakeBotApi
+from tests.support.helpers import callback_update, text_update
+from tests.support.stack import Stack, make_settings, running
 
 pytestmark = pytest.mark.e2e
 

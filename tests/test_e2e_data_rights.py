@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from bot.cli.launcher import settings_env
 from core.paths import PROJECT_PYTHON, ROOT
 from store.conversation import EVENTS
-from tests.conftest import Stack
+from tests.support.stack import Stack
 from tests.test_e2e import INTAKE_NL, _chat_ids, buttons, converse, press, say, seekers
 
 pytestmark = pytest.mark.e2e

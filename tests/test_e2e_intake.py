@@ -17,8 +17,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.action_support import DOMAIN_DIR, export
-from tests.conftest import Stack
+from tests.support.actions import DOMAIN_DIR, export
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -26,8 +26,8 @@ from telegram.error import (
     TimedOut,
 )
 
-from tests.fake_telegram import FakeBotApi, SendLimits, telegram_user
-from tests.helpers import callback_update, text_update
+from tests.support.fake_telegram import FakeBotApi, SendLimits, telegram_user
+from tests.support.helpers import callback_update, text_update
 
 CHAT_ID = 4242
 

@@ -15,9 +15,9 @@ from starlette.testclient import TestClient
 
 from bot.gateway import Gateway
 from core.settings import Settings
-from tests.fake_telegram import FakeBotApi
-from tests.helpers import callback_update, text_update
-from tests.stack import make_settings
+from tests.support.fake_telegram import FakeBotApi
+from tests.support.helpers import callback_update, text_update
+from tests.support.stack import make_settings
 
 SECRET = "gateway-test-secret"
 

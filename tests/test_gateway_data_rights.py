@@ -24,9 +24,9 @@ from store.profiles import (
     record_consent,
     save_profile,
 )
-from tests.fake_telegram import ApiCall, FakeBotApi
-from tests.helpers import text_update
-from tests.stack import make_settings
+from tests.support.fake_telegram import ApiCall, FakeBotApi
+from tests.support.helpers import text_update
+from tests.support.stack import make_settings
 from tests.test_gateway import SECRET, FakeRasa, ready_client, telegram_settings
 
 

@@ -22,7 +22,7 @@ from store.handovers import status_text
 from store.models import Handover, OutboxMessage
 from store.profiles import complete_profile, confirm_profile, find_job_seeker, split_sender
 from store.recruiters import add_recruiter
-from tests.action_support import (
+from tests.support.actions import (
     UNREACHABLE_DATABASE_URL,
     domain,
     export,

@@ -50,7 +50,7 @@ from store.models import (
 )
 from store.profiles import get_or_create_job_seeker, record_consent, save_profile
 from store.recruiters import add_recruiter
-from tests.conftest import own_database
+from tests.support.stack import own_database
 
 UTC = timezone.utc
 WEDNESDAY = datetime(2025, 6, 4, 10, 0, tzinfo=UTC)

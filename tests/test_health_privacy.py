@@ -27,7 +27,7 @@ from core.privacy import mentions_health
 from store.conversation import EVENTS
 from store.models import Base
 from store.profiles import find_job_seeker, split_sender
-from tests.action_support import (
+from tests.support.actions import (
     domain,
     entity,
     export,
@@ -36,7 +36,7 @@ from tests.action_support import (
     new_sender,
     responses,
 )
-from tests.helpers import stored_text
+from tests.support.helpers import stored_text
 
 DIAGNOSES = ("borstkanker", "burn-out", "chemo")
 LIST_SLOTS = {"talents", "development_points", "pathways", "support_needs"}

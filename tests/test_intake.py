@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.intake import ASK_ACTIONS, ValidateIntakeForm
 from actions.intake_reading import FIELDS
-from tests.action_support import domain, entity, form_step, load_tracker, responses
+from tests.support.actions import domain, entity, form_step, load_tracker, responses
 
 TEXT_SLOTS = ["first_name", "work_wish", "hours", "place", "max_travel", "start"]
 TEXT_SLOTS += ["contact_preference"]

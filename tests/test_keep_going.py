@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
 from actions.keep_going import ActionChangeLanguage, ActionStoreSuccess, ActionStoreVolunteered
-from tests.action_support import (
+from tests.support.actions import (
     EMPTY_PROFILE,
     UNREACHABLE_DATABASE_URL,
     domain,

@@ -26,11 +26,18 @@ from core.logs import LIBRARY_LEVELS, RedactingFilter, redact
 from core.paths import PROJECT_PYTHON, ROOT
 from core.settings import Settings
 from store.conversation import EVENTS
-from tests.action_support import domain, form_step
-from tests.conftest import WEBHOOK_SECRET, Stack
-from tests.fake_telegram import FakeBotApi
-from tests.helpers import callback_update, text_update
-from tests.stack import make_settings, running, telegram_state, wait_until, webhook_settings
+from tests.support.actions import domain, form_step
+from tests.support.environment import WEBHOOK_SECRET
+from tests.support.fake_telegram import FakeBotApi
+from tests.support.helpers import callback_update, text_update
+from tests.support.stack import (
+    Stack,
+    make_settings,
+    running,
+    telegram_state,
+    wait_until,
+    webhook_settings,
+)
 
 _chat_ids = itertools.count(random.randrange(10**8, 9 * 10**8))
 _update_ids = itertools.count(random.randrange(10**7, 10**8))

@@ -39,8 +39,7 @@ from store.profiles import (
     replace_profile_items,
     save_profile_fields,
 )
-from tests.conftest import own_database
-from tests.stack import make_settings
+from tests.support.stack import make_settings, own_database
 
 BASELINE = "0001"
 # Tables in the same database that their owners create, never the migrations.

@@ -33,7 +33,7 @@ from store.profiles import (
     save_profile,
     split_sender,
 )
-from tests.action_support import (
+from tests.support.actions import (
     UNREACHABLE_DATABASE_URL,
     button_payloads,
     domain,

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.nudges import Options, run
-from tests.conftest import require
-from tests.stack import postgres_available
+from tests.support.environment import require
+from tests.support.stack import postgres_available
 
 PEOPLE = 300
 

@@ -34,8 +34,8 @@ from store.nudge_dispatch import DONE_PREFIX, MODULE, STOP_PREFIX, id_after, rec
 from store.nudge_sync import status_counts
 from store.outbox import claim
 from store.profiles import find_job_seeker, record_consent, save_profile
-from tests.fake_telegram import FakeBotApi, callback_data_of
-from tests.stack import make_settings
+from tests.support.fake_telegram import FakeBotApi, callback_data_of
+from tests.support.stack import make_settings
 
 _CHATS = itertools.count(7_100_000)
 START = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # Monday, 11:00 in Amsterdam

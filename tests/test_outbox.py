@@ -28,9 +28,9 @@ from store.models import Handover, OutboxMessage, Profile
 from store.outbox import claim, renew_lease, take_inbox
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter
-from tests.fake_telegram import FakeBotApi
-from tests.smtp_server import SmtpServer
-from tests.stack import make_settings
+from tests.support.fake_telegram import FakeBotApi
+from tests.support.smtp_server import SmtpServer
+from tests.support.stack import make_settings
 
 # A chat of its own for each test: the fake Bot API server lives for the whole session.
 _CHATS = itertools.count(5550001)

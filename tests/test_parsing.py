@@ -22,7 +22,7 @@ from actions.parsing import (
 )
 from bot.language import guess_language
 from core.languages import language_from_code
-from tests.action_support import LONG_TEXT
+from tests.support.actions import LONG_TEXT
 
 GUIDELINES = Path(__file__).parent.parent / "docs" / "nlu-guidelines.md"
 

@@ -21,7 +21,7 @@ from core.db import session_scope
 from core.time import as_utc
 from store.models import ChannelIdentity, Profile
 from store.profiles import split_sender
-from tests.action_support import (
+from tests.support.actions import (
     FULL_PROFILE,
     UNREACHABLE_DATABASE_URL,
     domain,

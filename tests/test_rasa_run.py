@@ -20,8 +20,8 @@ from bench.engine import SCRIPT as ENGINE_SCRIPT
 from bot.cli.launcher import rasa_server
 from bot.cli.model import rasa_env
 from core.paths import RASA_PYTHON, RASA_RUN, ROOT
-from tests.conftest import require
-from tests.stack import make_settings
+from tests.support.environment import require
+from tests.support.stack import make_settings
 
 # Rasa adds this to the message of a response that does not match its schema.
 RASAS_MESSAGE = "Failed to validate Action server response from API"

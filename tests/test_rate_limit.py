@@ -26,7 +26,7 @@ from bot.channels.telegram.rate_limit import (
     replying,
 )
 from bot.channels.telegram.request import AiohttpRequest
-from tests.fake_telegram import FakeBotApi, SendLimits
+from tests.support.fake_telegram import FakeBotApi, SendLimits
 
 T = TypeVar("T")
 

@@ -25,7 +25,7 @@ from store.handovers import request_handover
 from store.models import Handover, OutboxMessage
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter, disable_recruiter, issue_login_token
-from tests.stack import make_settings
+from tests.support.stack import make_settings
 
 SUMMARY_LINE = "Sterke punten: plannen, klantcontact & overzicht"
 

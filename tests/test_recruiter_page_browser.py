@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, ConsoleMessage, expect
 from sqlalchemy import Engine
 
 from bot.cli import launcher
-from tests.stack import make_settings, running
+from tests.support.stack import make_settings, running
 from tests.test_recruiter_page import SUMMARY_LINE, make_handover, status_of
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from store.models import Handover
 from store.profiles import get_or_create_job_seeker
 from store.recruiters import add_recruiter, candidates, disable_recruiter
 from store.routing import route
-from tests.stack import make_settings
+from tests.support.stack import make_settings
 
 
 def test_a_recruiter_needs_a_way_to_be_reached_and_sane_values(engine: Engine) -> None:

@@ -38,7 +38,7 @@ from store.retention import (
     expired_job_seekers,
     run_retention,
 )
-from tests.conftest import own_database
+from tests.support.stack import own_database
 from tests.test_data_rights_store import (
     bot_event,
     nudge_job_exists,

@@ -17,7 +17,7 @@ from core.paths import PROJECT_PYTHON, ROOT
 from core.time import AMSTERDAM
 from store.models import JobSeeker
 from store.profiles import find_job_seeker, get_or_create_job_seeker, record_consent
-from tests.stack import make_settings
+from tests.support.stack import make_settings
 
 
 def test_retention_is_scheduled_daily_at_the_configured_time_in_amsterdam() -> None:

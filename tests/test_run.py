@@ -13,7 +13,7 @@ import pytest
 
 from bot.cli.launcher import settings_env
 from core.paths import PROJECT_PYTHON, ROOT
-from tests.stack import make_settings
+from tests.support.stack import make_settings
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.channels.telegram.request import AiohttpRequest
-from tests.fake_telegram import FakeBotApi
+from tests.support.fake_telegram import FakeBotApi
 
 
 async def test_a_message_with_buttons_goes_out_as_a_form_and_comes_back_as_a_message() -> None:

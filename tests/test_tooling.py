@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.paths import ROOT
-from tests.conftest import require
+from tests.support.environment import require
 
 
 def run_find_python(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from tests.fake_telegram import (
+from tests.support.fake_telegram import (
     DEFAULT_BOT_USERNAME,
     DEFAULT_TOKEN,
     FakeBotApi,

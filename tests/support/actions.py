@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -14,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine, func, select
 
 from core.db import session_scope
+from core.paths import ROOT
 from store.export import export_job_seeker
 from store.models import Consent, JobSeeker, Profile, ProfileItem, SuccessMoment
 from store.profiles import (
@@ -24,8 +24,8 @@ from store.profiles import (
     split_sender,
 )
 
-TRACKERS = Path(__file__).parent / "trackers"
-DOMAIN_DIR = Path(__file__).parent.parent / "domain"
+TRACKERS = ROOT / "tests" / "trackers"
+DOMAIN_DIR = ROOT / "domain"
 # Nothing listens on port 1: connecting fails at once with "connection refused".
 UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/none"
 LONG_TEXT = " ".join(["woord"] * 300)

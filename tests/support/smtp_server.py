@@ -10,7 +10,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.stack import free_port
+from tests.support.stack import free_port
 
 
 class _Handler:

@@ -7,15 +7,22 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.cli import launcher
+from core.db import make_engine
 from core.settings import Settings
-from tests.fake_telegram import FakeBotApi
+from tests.support.environment import require
+from tests.support.fake_telegram import FakeBotApi
+
+if TYPE_CHECKING:  # smtp_server takes free_port from here
+    from tests.support.smtp_server import SmtpServer
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -125,3 +132,47 @@ def log_dir(base: Path, name: str) -> Path:
     path = base / name
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@contextmanager
+def own_database(kind: str, folder: Path) -> Iterator[Engine]:
+    """An engine on a new, empty database for one test: a SQLite file or a PostgreSQL database."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / 'own.db'}")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+        return
+    require(postgres_available())
+    with postgres_database() as url:
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+@dataclass
+class Stack:
+    """The running processes of one end-to-end session and the fake Bot API they talk to."""
+
+    settings: Settings
+    telegram: FakeBotApi
+    engine: Engine
+    log_dirs: tuple[Path, ...] = ()  # where the action server, gateway and Rasa write logs
+    smtp: SmtpServer | None = None
+    gateway: launcher.Service | None = None
+
+    def restart_gateway(self) -> None:
+        """Start the gateway again (after a test killed it) and wait until it is connected."""
+        assert self.gateway is not None
+        self.gateway.stop()
+        self.gateway.start()
+        self.gateway.wait_healthy(time.monotonic() + self.gateway.startup_timeout)
+        wait_until(lambda: telegram_state(self.settings) == "webhook")
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway."""
+        return f"http://127.0.0.1:{self.settings.gateway_port}"
