@@ -1,0 +1,59 @@
+"""What the `werkmaatje` commands share: the settings, the database made ready, a transaction."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from core.settings import Settings
+
+
+def load_settings() -> Settings:
+    """The settings, or a clear message and exit when the configuration is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        sys.exit(f"Configuration error: {messages}")
+
+
+def upgrade_database(settings: Settings) -> bool:
+    """Apply the migrations; False, with a message, when the database cannot be reached."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db import absolute_sqlite_url, make_engine
+    from store.migrate import create_schema
+
+    engine = make_engine(absolute_sqlite_url(settings.database_url))
+    try:
+        create_schema(engine)
+    except SQLAlchemyError as error:
+        print(f"The database could not be prepared: {type(error).__name__}", file=sys.stderr)
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
+def in_database(work: Callable[[Session], str]) -> int:
+    """Run `work` in a transaction on the configured database and print what it says."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from core.db import database_engine, session_scope
+
+    settings = load_settings()
+    if not upgrade_database(settings):
+        return 1
+    try:
+        with session_scope(database_engine(settings)) as session:
+            print(work(session))
+    except (ValueError, LookupError) as error:
+        print(error.args[0] if error.args else type(error).__name__, file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,93 @@
+"""`werkmaatje nudges`: the status of the nudges and the check of their catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.cli.common import in_database
+
+
+def cmd_nudges_status(args: argparse.Namespace) -> int:
+    """Show how the nudges stand: jobs scheduled and due now, nudges queued for sending, and
+    today's (Amsterdam) sent, failed, blocked, missed and cancelled ones."""
+    from core.time import utcnow
+    from store.nudge_sync import status_counts
+
+    def work(session: Session) -> str:
+        counts = status_counts(session, utcnow())
+        if args.json:
+            return json.dumps(counts)
+        return "\n".join(
+            [
+                f"scheduled      {counts['scheduled']:>8}  people with a nudge job",
+                f"due            {counts['due']:>8}  jobs due now, not yet run",
+                f"queued         {counts['queued']:>8}  nudges waiting to be sent",
+                f"sent today     {counts['sent_today']:>8}",
+                f"failed today   {counts['failed_today']:>8}",
+                f"blocked today  {counts['blocked_today']:>8}  people who blocked the bot",
+                f"missed today   {counts['missed_today']:>8}  due while the gateway was down",
+                f"cancelled today{counts['cancelled_today']:>8}  stopped or paused before sending",
+            ]
+        )
+
+    return in_database(work)
+
+
+def cmd_nudges_catalogue_check(args: argparse.Namespace) -> int:
+    """Check the catalogue of e-learning modules and encouraging messages (store/nudges.yml
+    unless --file names another): unique ids, Dutch and English texts, https links, known
+    topics, declared placeholders and no health words. Each problem goes to stderr, exit 2."""
+    from store.nudge_catalogue import DEFAULT_CATALOGUE, CatalogueError, load_catalogue
+
+    path = args.file or DEFAULT_CATALOGUE
+    try:
+        catalogue = load_catalogue(path)
+    except CatalogueError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} problem(s) in {path}.", file=sys.stderr)
+        return 2
+    print(
+        f"Catalogue OK: {len(catalogue.modules)} modules, "
+        f"{len(catalogue.encouragements)} encouragements (nl and en)."
+    )
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `nudges` command group: encouragement and e-learning nudges."""
+    nudges = commands.add_parser(
+        "nudges",
+        help="encouragement and e-learning nudges",
+        description="Encouraging messages and e-learning suggestions that keep people going.",
+    )
+    nudge_commands = nudges.add_subparsers(dest="nudges_command", required=True, metavar="COMMAND")
+    catalogue = nudge_commands.add_parser(
+        "catalogue",
+        help="the catalogue of modules and messages",
+        description="The catalogue of e-learning modules and encouraging messages.",
+    )
+    catalogue_commands = catalogue.add_subparsers(
+        dest="catalogue_command", required=True, metavar="COMMAND"
+    )
+    check = catalogue_commands.add_parser(
+        "check", help="check the catalogue file", description=cmd_nudges_catalogue_check.__doc__
+    )
+    check.add_argument(
+        "--file",
+        type=Path,
+        metavar="PATH",
+        help="the catalogue file to check (default: store/nudges.yml)",
+    )
+    check.set_defaults(func=cmd_nudges_catalogue_check)
+    status = nudge_commands.add_parser(
+        "status", help="counts of scheduled, due, sent and failed nudges",
+        description=cmd_nudges_status.__doc__,
+    )  # fmt: skip
+    status.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    status.set_defaults(func=cmd_nudges_status)
