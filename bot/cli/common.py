@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 
@@ -57,3 +58,26 @@ def in_database(work: Callable[[Session], str]) -> int:
         print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
         return 1
     return 0
+
+
+Commands = argparse._SubParsersAction  # the sub-commands of a parser (argparse's own type)
+
+
+def command(
+    commands: Commands[argparse.ArgumentParser],
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    help: str,
+) -> argparse.ArgumentParser:
+    """A sub-command that runs `func`, described by `func`'s docstring."""
+    parser = commands.add_parser(name, help=help, description=func.__doc__)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def group(
+    commands: Commands[argparse.ArgumentParser], name: str, help: str, description: str
+) -> Commands[argparse.ArgumentParser]:
+    """A command group (`werkmaatje <name> COMMAND`); its own sub-commands are added to it."""
+    parser = commands.add_parser(name, help=help, description=description)
+    return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")

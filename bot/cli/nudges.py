@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.cli.common import in_database
+from bot.cli.common import command, group, in_database
 
 
 def cmd_nudges_status(args: argparse.Namespace) -> int:
@@ -61,22 +61,20 @@ def cmd_nudges_catalogue_check(args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `nudges` command group: encouragement and e-learning nudges."""
-    nudges = commands.add_parser(
+    nudge_commands = group(
+        commands,
         "nudges",
-        help="encouragement and e-learning nudges",
-        description="Encouraging messages and e-learning suggestions that keep people going.",
+        "encouragement and e-learning nudges",
+        "Encouraging messages and e-learning suggestions that keep people going.",
     )
-    nudge_commands = nudges.add_subparsers(dest="nudges_command", required=True, metavar="COMMAND")
-    catalogue = nudge_commands.add_parser(
+    catalogue_commands = group(
+        nudge_commands,
         "catalogue",
-        help="the catalogue of modules and messages",
-        description="The catalogue of e-learning modules and encouraging messages.",
+        "the catalogue of modules and messages",
+        "The catalogue of e-learning modules and encouraging messages.",
     )
-    catalogue_commands = catalogue.add_subparsers(
-        dest="catalogue_command", required=True, metavar="COMMAND"
-    )
-    check = catalogue_commands.add_parser(
-        "check", help="check the catalogue file", description=cmd_nudges_catalogue_check.__doc__
+    check = command(
+        catalogue_commands, "check", cmd_nudges_catalogue_check, "check the catalogue file"
     )
     check.add_argument(
         "--file",
@@ -84,10 +82,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="PATH",
         help="the catalogue file to check (default: store/nudges.yml)",
     )
-    check.set_defaults(func=cmd_nudges_catalogue_check)
-    status = nudge_commands.add_parser(
-        "status", help="counts of scheduled, due, sent and failed nudges",
-        description=cmd_nudges_status.__doc__,
-    )  # fmt: skip
+    status = command(
+        nudge_commands,
+        "status",
+        cmd_nudges_status,
+        "counts of scheduled, due, sent and failed nudges",
+    )
     status.add_argument("--json", action="store_true", help="one JSON object instead of a table")
-    status.set_defaults(func=cmd_nudges_status)

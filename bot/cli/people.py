@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from bot.cli.common import load_settings
+from bot.cli.common import command, group, load_settings
 
 
 def _person(identity: str) -> tuple[str, str] | None:
@@ -107,29 +107,17 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The commands for a person's data."""
-    export = commands.add_parser(
-        "export", help="print a person's data as JSON", description=cmd_export.__doc__
-    )
+    export = command(commands, "export", cmd_export, "print a person's data as JSON")
     export.add_argument("identity", metavar="CHANNEL:ID", help="for example telegram:123456")
-    export.set_defaults(func=cmd_export)
-    delete = commands.add_parser(
-        "delete", help="delete everything stored about a person", description=cmd_delete.__doc__
-    )
+    delete = command(commands, "delete", cmd_delete, "delete everything stored about a person")
     delete.add_argument("identity", metavar="CHANNEL:ID", help="for example telegram:123456")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    delete.set_defaults(func=cmd_delete)
-    retention = commands.add_parser(
-        "retention", help="retention of personal data", description="Retention tools."
+    retention_commands = group(
+        commands, "retention", "retention of personal data", "Retention tools."
     )
-    retention_commands = retention.add_subparsers(
-        dest="retention_command", required=True, metavar="COMMAND"
-    )
-    retention_run = retention_commands.add_parser(
-        "run",
-        help="delete what is past its retention period",
-        description=cmd_retention_run.__doc__,
+    retention_run = command(
+        retention_commands, "run", cmd_retention_run, "delete what is past its retention period"
     )
     retention_run.add_argument(
         "--dry-run", action="store_true", help="only count what would be deleted"
     )
-    retention_run.set_defaults(func=cmd_retention_run)

@@ -6,7 +6,7 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from bot.cli.common import in_database, load_settings
+from bot.cli.common import command, group, in_database, load_settings
 
 
 def _split(value: str | None) -> list[str]:
@@ -104,15 +104,10 @@ def cmd_recruiters_link(args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The `recruiters` command group."""
-    recruiters = commands.add_parser(
-        "recruiters", help="manage recruiters", description="Manage the recruiters."
+    recruiter_commands = group(
+        commands, "recruiters", "manage recruiters", "Manage the recruiters."
     )
-    recruiter_commands = recruiters.add_subparsers(
-        dest="recruiters_command", required=True, metavar="COMMAND"
-    )
-    add = recruiter_commands.add_parser(
-        "add", help="register a recruiter", description=cmd_recruiters_add.__doc__
-    )
+    add = command(recruiter_commands, "add", cmd_recruiters_add, "register a recruiter")
     add.add_argument("--name", required=True)
     add.add_argument("--organisation", required=True)
     add.add_argument(
@@ -123,20 +118,15 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add.add_argument("--telegram-chat-id", help="the recruiter's Telegram chat id")
     add.add_argument("--email", help="the recruiter's e-mail address")
     add.add_argument("--capacity", type=int, default=5, help="handovers per week (default 5)")
-    add.set_defaults(func=cmd_recruiters_add)
-    listing = recruiter_commands.add_parser(
-        "list", help="list the recruiters", description=cmd_recruiters_list.__doc__
-    )
-    listing.set_defaults(func=cmd_recruiters_list)
-    disable = recruiter_commands.add_parser(
-        "disable", help="stop routing to a recruiter", description=cmd_recruiters_disable.__doc__
+    command(recruiter_commands, "list", cmd_recruiters_list, "list the recruiters")
+    disable = command(
+        recruiter_commands, "disable", cmd_recruiters_disable, "stop routing to a recruiter"
     )
     disable.add_argument("id", type=int, help="the recruiter's number from `recruiters list`")
-    disable.set_defaults(func=cmd_recruiters_disable)
-    link = recruiter_commands.add_parser(
+    link = command(
+        recruiter_commands,
         "link",
-        help="print a new login link for a recruiter's page",
-        description=cmd_recruiters_link.__doc__,
+        cmd_recruiters_link,
+        "print a new login link for a recruiter's page",
     )
     link.add_argument("id", type=int, help="the recruiter's number from `recruiters list`")
-    link.set_defaults(func=cmd_recruiters_link)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.cli.common import load_settings, upgrade_database
+from bot.cli.common import command, group, load_settings, upgrade_database
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -120,41 +120,15 @@ def cmd_data_test(args: argparse.Namespace) -> int:
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """The commands that start processes, train, and check the data."""
-    run = commands.add_parser("run", help="start the whole bot", description=cmd_run.__doc__)
-    run.set_defaults(func=cmd_run)
-    gateway = commands.add_parser(
-        "gateway", help="serve only the gateway", description=cmd_gateway.__doc__
-    )
-    gateway.set_defaults(func=cmd_gateway)
-    actions = commands.add_parser(
-        "actions", help="serve only the action server", description=cmd_actions.__doc__
-    )
-    actions.set_defaults(func=cmd_actions)
-    chat = commands.add_parser(
-        "chat", help="chat in the terminal with the running bot", description=cmd_chat.__doc__
-    )
+    command(commands, "run", cmd_run, "start the whole bot")
+    command(commands, "gateway", cmd_gateway, "serve only the gateway")
+    command(commands, "actions", cmd_actions, "serve only the action server")
+    chat = command(commands, "chat", cmd_chat, "chat in the terminal with the running bot")
     chat.add_argument("--url", help="the gateway's address (default: from GATEWAY_HOST/PORT)")
     chat.add_argument("--language", default="nl", help="nl (default) or en")
-    chat.set_defaults(func=cmd_chat)
-    train = commands.add_parser(
-        "train", help="train a model if the data changed", description=cmd_train.__doc__
-    )
-    train.set_defaults(func=cmd_train)
-    db = commands.add_parser("db", help="database tools", description="Database tools.")
-    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
-    db_upgrade = db_commands.add_parser(
-        "upgrade", help="create or migrate the tables", description=cmd_db_upgrade.__doc__
-    )
-    db_upgrade.set_defaults(func=cmd_db_upgrade)
-    data = commands.add_parser(
-        "data", help="training data tools", description="Training data tools."
-    )
-    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
-    data_validate = data_commands.add_parser(
-        "validate", help="validate the training data", description=cmd_data_validate.__doc__
-    )
-    data_validate.set_defaults(func=cmd_data_validate)
-    data_test = data_commands.add_parser(
-        "test", help="run the conversation tests", description=cmd_data_test.__doc__
-    )
-    data_test.set_defaults(func=cmd_data_test)
+    command(commands, "train", cmd_train, "train a model if the data changed")
+    db_commands = group(commands, "db", "database tools", "Database tools.")
+    command(db_commands, "upgrade", cmd_db_upgrade, "create or migrate the tables")
+    data_commands = group(commands, "data", "training data tools", "Training data tools.")
+    command(data_commands, "validate", cmd_data_validate, "validate the training data")
+    command(data_commands, "test", cmd_data_test, "run the conversation tests")
