@@ -3,8 +3,8 @@
 Side A posts a Telegram update to the gateway's webhook and stops the clock when the last
 reply for it has reached the fake Bot API server (the moment the fake records it, as BENCH.md
 defines A; decision 0007). Side B posts the same message straight to Rasa's REST channel and
-stops the clock when the HTTP answer has arrived. Both sides run the
-same intake conversation on the same processes, message by message in alternating order.
+stops the clock when the HTTP answer has arrived. Both sides run the same intake conversation
+on the same processes, message by message in alternating order.
 
 A turn's replies reach Telegram as one message where their meaning allows (bot/turns.py), so
 side A waits for as many messages as B's replies make, and compares them part by part.

@@ -34,6 +34,6 @@ def unblocks_on_message(channel: str) -> bool:
 
 def profile_link(channel: str, user_id: str) -> tuple[str, str] | None:
     """(label, URL) that opens a person's chat on `channel` for a recruiter, when there is one."""
-    if channel == TELEGRAM and user_id.lstrip("-").isdigit():
+    if channel == TELEGRAM and can_address(channel, user_id):
         return "Telegram", f"tg://user?id={user_id}"
     return None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.cli.common import command, group, in_database
+from bot.cli.common import Commands, command, group, in_database
 
 
 def cmd_nudges_status(args: argparse.Namespace) -> int:
@@ -59,7 +59,7 @@ def cmd_nudges_catalogue_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(commands: Commands[argparse.ArgumentParser]) -> None:
     """The `nudges` command group: encouragement and e-learning nudges."""
     nudge_commands = group(
         commands,

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from bot.cli.common import command, group, load_settings
+from bot.cli.common import Commands, command, group, load_settings
 
 
 def _person(identity: str) -> tuple[str, str] | None:
@@ -105,7 +105,7 @@ def cmd_retention_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(commands: Commands[argparse.ArgumentParser]) -> None:
     """The commands for a person's data."""
     export = command(commands, "export", cmd_export, "print a person's data as JSON")
     export.add_argument("identity", metavar="CHANNEL:ID", help="for example telegram:123456")

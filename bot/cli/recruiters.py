@@ -6,7 +6,7 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from bot.cli.common import command, group, in_database, load_settings
+from bot.cli.common import Commands, command, group, in_database, load_settings
 
 
 def _split(value: str | None) -> list[str]:
@@ -102,7 +102,7 @@ def cmd_recruiters_link(args: argparse.Namespace) -> int:
     return in_database(work)
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(commands: Commands[argparse.ArgumentParser]) -> None:
     """The `recruiters` command group."""
     recruiter_commands = group(
         commands, "recruiters", "manage recruiters", "Manage the recruiters."

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.cli.common import command, group, load_settings, upgrade_database
+from bot.cli.common import Commands, command, group, load_settings, upgrade_database
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -118,7 +118,7 @@ def cmd_data_test(args: argparse.Namespace) -> int:
     return test_conversations()
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(commands: Commands[argparse.ArgumentParser]) -> None:
     """The commands that start processes, train, and check the data."""
     command(commands, "run", cmd_run, "start the whole bot")
     command(commands, "gateway", cmd_gateway, "serve only the gateway")

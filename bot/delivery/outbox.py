@@ -72,6 +72,7 @@ class OutboxWorker:
             self._senders[TELEGRAM] = TelegramSender(settings, telegram_bot, self.seen)
         if settings.email_enabled:
             self._senders[EMAIL] = EmailSender(settings)
+        self._floors = {name: sender.floor for name, sender in self._senders.items()}
         # The wake-ups of the lanes waiting for one, in the order they went idle.
         self._idle: deque[asyncio.Event] = deque()
         # Calls no idle lane was there to take: as many lanes look again before idling.
@@ -214,9 +215,14 @@ class OutboxWorker:
     ) -> tuple[list[tuple[Claimed, Verdict]], bool]:
         """A due row, and whether it may still go out (see still_allowed), in one transaction;
         and whether more rows were due."""
-        floors = {name: sender.floor for name, sender in self._senders.items()}
         rows, more = claim(
-            session, now=now, lease=lease, channels=channels, floors=floors, most=1, spare=SPARE
+            session,
+            now=now,
+            lease=lease,
+            channels=channels,
+            floors=self._floors,
+            most=1,
+            spare=SPARE,
         )
         return [(row, still_allowed(session, row, now, self._rules)) for row in rows], more
 

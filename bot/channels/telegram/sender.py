@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.channels import Ambiguous, Blocked, PermanentError, RetryLater, Superseded
 from core.settings import Settings
-from store.channels import TELEGRAM
+from store.channels import TELEGRAM, can_address
 from store.outbox import Claimed
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class TelegramSender:
         bot = await self._bot()
         if bot is None:
             raise RetryLater("Telegram is not connected yet", delay=5.0)
-        if not row.recipient.lstrip("-").isdigit():
+        if not can_address(TELEGRAM, row.recipient):
             raise PermanentError("not a Telegram chat id")
         chat_id = int(row.recipient)
         markup = keyboard(row.payload)
