@@ -29,8 +29,9 @@ lint: venv ## ruff, and the layer contract (bot | actions -> store -> core) with
 typecheck: venv
 	$(BIN)/mypy
 
-data-validate: venv venv-rasa ## check the training data with `rasa data validate`
+data-validate: venv venv-rasa ## check the training data (`rasa data validate`) and the text catalogue
 	$(BIN)/werkmaatje data validate
+	$(BIN)/werkmaatje texts check
 
 conversation-test: venv venv-rasa ## the conversation tests in tests/conversations (rasa test)
 	$(BIN)/werkmaatje train

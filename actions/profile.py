@@ -23,16 +23,11 @@ from actions.parsing import (
     travel_valid,
 )
 from core.privacy import mentions_health
+from core.texts import phrase, phrases
 from store.export import profile_dict
 from store.profiles import confirm_profile, consented_job_seeker, find_job_seeker
-from store.summary import PATHWAY_NAMES
 
 logger = logging.getLogger(__name__)
-
-_WORDS = {
-    "nl": {"none": "nog niets", "hours": "uur per week", "minutes": "min reizen", "in": "in"},
-    "en": {"none": "nothing yet", "hours": "hours a week", "minutes": "min travel", "in": "in"},
-}
 
 
 def _hours(profile: dict[str, Any]) -> str | None:
@@ -44,7 +39,8 @@ def _hours(profile: dict[str, Any]) -> str | None:
 
 def sketch(profile: dict[str, Any], language: str) -> dict[str, str]:
     """Strengths, development points and wishes as short lines for utter_profile_sketch."""
-    words = _WORDS[language]
+    words = phrases("person.profile", language)
+    pathway_names = phrases("person.pathway", language)
     wishes: list[str] = []
     wishes.extend(profile["roles"] + profile["sectors"])
     hours = _hours(profile)
@@ -54,9 +50,9 @@ def sketch(profile: dict[str, Any], language: str) -> dict[str, str]:
         travel = profile["max_travel_minutes"]
         where = f"{words['in']} {profile['place']}"
         wishes.append(f"{where} (max {travel} {words['minutes']})" if travel else where)
-    wishes.extend(PATHWAY_NAMES[language][p] for p in profile["pathways"])
+    wishes.extend(pathway_names[p] for p in profile["pathways"])
     if profile["start"]:
-        wishes.append(("start: " if language == "en" else "beginnen: ") + profile["start"])
+        wishes.append(phrase("person.profile.start", language, start=profile["start"]))
     return {
         "first_name": profile["name"] or "",
         "strengths": ", ".join(profile["talents"]) or words["none"],

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot import messages
 from bot.data_rights import DataRights
 from bot.language import guess_language
 from bot.rasa_client import RasaClient, RasaUnavailable, Reply
+from core.texts import phrase
 
 
 class Conversations:
@@ -57,7 +57,9 @@ class Conversations:
                 code = metadata.get("language_code")
                 return [
                     Reply(
-                        text=messages.text("unavailable", code if isinstance(code, str) else None)
+                        text=phrase(
+                            "person.gateway.unavailable", code if isinstance(code, str) else None
+                        )
                     )
                 ]
             if self._data_rights is None:

@@ -18,10 +18,10 @@ from dataclasses import replace
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import messages
 from bot.rasa_client import Document, Reply
 from core.db import engine_for, session_scope
 from core.privacy import mentions_health, redact_health
+from core.texts import phrase
 from store.conversation import redact_events
 from store.deletion import delete_sender
 from store.export import export_job_seeker
@@ -89,9 +89,9 @@ class DataRights:
             content = await asyncio.to_thread(work)
         except SQLAlchemyError:
             logger.error("An export failed; the database is unavailable")
-            return Reply(text=messages.text("export_failed", reply.language))
+            return Reply(text=phrase("person.gateway.export_failed", reply.language))
         if content is None:
-            return Reply(text=messages.text("nothing_stored", reply.language))
+            return Reply(text=phrase("person.gateway.nothing_stored", reply.language))
         return replace(
             reply,
             command=None,
@@ -107,6 +107,6 @@ class DataRights:
             await asyncio.to_thread(work)
         except SQLAlchemyError:
             logger.error("A deletion failed; the database is unavailable")
-            return Reply(text=messages.text("delete_failed", reply.language))
+            return Reply(text=phrase("person.gateway.delete_failed", reply.language))
         logger.info("A person's data was deleted at their request")
-        return Reply(text=messages.text("deleted", reply.language))
+        return Reply(text=phrase("person.gateway.deleted", reply.language))

@@ -14,6 +14,7 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.texts import phrase
 from core.time import utcnow
 from store.conversation import delete_conversations
 from store.handovers import notify_recruiter
@@ -23,10 +24,6 @@ from store.profiles import find_job_seeker, record_consent
 from store.summary import recruiter_language
 
 DELETION_REASONS = ("request", "retention", "no_consent")
-WITHDRAWN_NOTICE = {
-    "nl": "Kandidaat heeft zich teruggetrokken (overdracht #{id}).",
-    "en": "The candidate has withdrawn (handover #{id}).",
-}
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,9 @@ def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
         recruiter = handover.recruiter
         if recruiter is None:
             continue
-        text = WITHDRAWN_NOTICE[recruiter_language(recruiter.languages)].format(id=handover.id)
+        text = phrase(
+            "recruiter.notice.withdrawn", recruiter_language(recruiter.languages), id=handover.id
+        )
         # No handover id: the handover goes with the person, the notice stays.
         notify_recruiter(
             session,

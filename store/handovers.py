@@ -15,6 +15,7 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.texts import phrase
 from core.time import as_utc
 from store.channels import EMAIL, TELEGRAM
 from store.export import profile_dict
@@ -27,101 +28,11 @@ from store.summary import Summary, build_summary, recruiter_language
 
 # What a recruiter can do, the status each leads to, and the button for it.
 RECRUITER_ACTIONS = ("accept", "contacted", "placed", "decline")
-BUTTONS = {
-    "nl": {
-        "accept": "Ik pak dit op",
-        "contacted": "Contact gehad",
-        "placed": "Geplaatst",
-        "decline": "Past niet",
-    },
-    "en": {
-        "accept": "I'll take this",
-        "contacted": "Got in touch",
-        "placed": "Placed",
-        "decline": "Not a fit",
-    },
-}
 _ALLOWED = {
     "requested": ("accept", "contacted", "placed", "decline"),
     "delivered": ("accept", "contacted", "placed", "decline"),
     "accepted": ("contacted", "placed", "decline"),
     "contacted": ("placed", "decline"),
-}
-STATUS_NAMES = {
-    "nl": {
-        "requested": "nieuw",
-        "delivered": "verstuurd",
-        "accepted": "opgepakt",
-        "contacted": "contact gehad",
-        "placed": "geplaatst",
-        "closed": "afgesloten",
-    },
-    "en": {
-        "requested": "new",
-        "delivered": "sent",
-        "accepted": "taken on",
-        "contacted": "in touch",
-        "placed": "placed",
-        "closed": "closed",
-    },
-}
-
-# To the person, in plain words. {recruiter} is a first name, {days} working days.
-PERSON_TEXTS = {
-    "nl": {
-        "reassigned": "Je profiel ligt nu bij {recruiter} van {organisation}. {recruiter} neemt "
-        "binnen {days} werkdagen contact met je op.",
-        "searching": "Er is op dit moment geen recruiter vrij voor jouw regio. Ik zoek verder en "
-        "laat het je weten zodra er iemand is.",
-        "accept": "{recruiter} van {organisation} heeft je profiel gelezen en neemt contact met "
-        "je op.",
-        "contacted": "{recruiter} laat weten dat jullie contact hebben gehad. Ik ben benieuwd hoe "
-        "het ging!",
-        "placed": "Gefeliciteerd! {recruiter} laat weten dat je een plek hebt gevonden. Ik stuur "
-        "je geen tips en herinneringen meer. Heel veel succes!",
-        "declined": "{recruiter} heeft je profiel bekeken, maar heeft nu niets dat past. Ik zoek "
-        "een andere recruiter voor je.",
-        "closed": "{recruiter} heeft je aanvraag afgesloten. Je kunt altijd opnieuw om een "
-        "recruiter vragen.",
-        "status_searching": "Ik zoek nog een recruiter voor je. Zodra er iemand is, hoor je het.",
-        "status_waiting": "Je profiel ligt sinds {date} bij {recruiter} van {organisation}. "
-        "{recruiter} neemt binnen {days} werkdagen contact met je op.",
-        "status_accepted": "{recruiter} van {organisation} heeft je aanvraag opgepakt en neemt "
-        "contact met je op.",
-        "status_contacted": "{recruiter} van {organisation} heeft contact met je gehad. Heb je "
-        "vragen? Je kunt {recruiter} altijd zelf ook bereiken.",
-    },
-    "en": {
-        "reassigned": "Your profile is now with {recruiter} from {organisation}. {recruiter} will "
-        "contact you within {days} working days.",
-        "searching": "No recruiter is available for your region right now. I'll keep looking and "
-        "let you know as soon as there is someone.",
-        "accept": "{recruiter} from {organisation} has read your profile and will contact you.",
-        "contacted": "{recruiter} says you have been in touch. I'd love to hear how it went!",
-        "placed": "Congratulations! {recruiter} tells me you found a place. I won't send you "
-        "tips and reminders any more. Good luck!",
-        "declined": "{recruiter} looked at your profile but has nothing that fits right now. I'm "
-        "looking for another recruiter for you.",
-        "closed": "{recruiter} has closed your request. You can always ask for a recruiter again.",
-        "status_searching": "I'm still looking for a recruiter for you. You'll hear as soon as "
-        "there is someone.",
-        "status_waiting": "Your profile has been with {recruiter} from {organisation} since "
-        "{date}. {recruiter} will contact you within {days} working days.",
-        "status_accepted": "{recruiter} from {organisation} has taken on your request and will "
-        "contact you.",
-        "status_contacted": "{recruiter} from {organisation} has been in touch with you. Any "
-        "questions? You can always reach {recruiter} yourself too.",
-    },
-}
-# To a recruiter who no longer has a handover: nothing personal.
-RECRUITER_NOTICES = {
-    "nl": {
-        "rerouted": "Overdracht #{id} is doorgezet naar een collega, omdat hij niet op tijd is "
-        "opgepakt.",
-    },
-    "en": {
-        "rerouted": "Handover #{id} was passed to a colleague because it was not taken on in time."
-    },
 }
 
 
@@ -180,7 +91,7 @@ def has_support_needs(seeker: JobSeeker) -> bool:
 def buttons(status: str, language: str, handover_id: int) -> list[tuple[str, str]]:
     """The recruiter's buttons for a handover in `status`: (title, callback data)."""
     return [
-        (BUTTONS[language][action], f"ho:{action}:{handover_id}")
+        (phrase(f"recruiter.button.{action}", language), f"ho:{action}:{handover_id}")
         for action in _ALLOWED.get(status, ())
     ]
 
@@ -290,12 +201,11 @@ def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) ->
 def tell_person(session: Session, handover: Handover, what: str, **values: Any) -> None:
     """Queue a message to the person on each of their channels."""
     seeker = handover.job_seeker
-    text = PERSON_TEXTS[seeker.language if seeker.language in PERSON_TEXTS else "nl"][what]
     recruiter = handover.recruiter
     if recruiter is not None:
         values.setdefault("recruiter", first_name(recruiter.name))
         values.setdefault("organisation", recruiter.organisation)
-    message = text.format(**values)
+    message = phrase(f"person.handover.{what}", seeker.language, **values)
     for identity in seeker.identities:
         _queue(
             session,
@@ -365,17 +275,20 @@ def status_text(handover: Handover | None, language: str, contact_days: int) -> 
     """What to tell the person about their handover; None when none is open."""
     if handover is None or handover.status not in OPEN_HANDOVER_STATUSES:
         return None
-    texts = PERSON_TEXTS[language]
     recruiter = handover.recruiter
     if recruiter is None:
-        return texts["status_searching"]
+        return phrase("person.handover.status_searching", language)
     values = {"recruiter": first_name(recruiter.name), "organisation": recruiter.organisation}
     if handover.status in ("requested", "delivered"):
         since = as_utc(handover.assigned_at or handover.created_at)
-        return texts["status_waiting"].format(
-            date=since.strftime("%d-%m-%Y"), days=contact_days, **values
+        return phrase(
+            "person.handover.status_waiting",
+            language,
+            date=since.strftime("%d-%m-%Y"),
+            days=contact_days,
+            **values,
         )
-    return texts[f"status_{handover.status}"].format(**values)
+    return phrase(f"person.handover.status_{handover.status}", language, **values)
 
 
 def mark_delivered(session: Session, handover_id: int, now: datetime) -> None:
@@ -469,7 +382,7 @@ def reroute_overdue(
             continue
         if previous is not None:
             language = recruiter_language(previous.languages)
-            text = RECRUITER_NOTICES[language]["rerouted"].format(id=handover.id)
+            text = phrase("recruiter.notice.rerouted", language, id=handover.id)
             notify_recruiter(
                 session,
                 previous,

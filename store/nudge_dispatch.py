@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.languages import language_of
+from core.texts import phrase
 from core.time import (
     DEFAULT_QUIET,
     QuietHours,
@@ -59,9 +59,6 @@ MODULE = "elearning"
 NUDGE_KIND = "nudge"  # the outbox payload's kind
 DONE_PREFIX = "nudge:done:"
 STOP_PREFIX = "nudge:stop:"
-DONE_BUTTON = {"nl": "Ik heb hem gedaan", "en": "I did it"}
-STOP_BUTTON = {"nl": "Stop de berichtjes", "en": "Stop these messages"}
-MODULE_INTRO = {"nl": "Misschien iets voor jou", "en": "Something for you, perhaps"}
 DEFAULT_FREQUENCY = "weekly"  # NudgeSettings' own default, for someone without a row yet
 # Rows that say a nudge went out (or is on its way): they count for rotation and "never repeat".
 DELIVERED = ("queued", "claimed", "sent")
@@ -215,7 +212,7 @@ def _content(
         module = choose_module(catalogue, done_module_ids=done, **wishes)
         if module is not None:
             text = (
-                f"{MODULE_INTRO[language_of(language)]}: "
+                f"{phrase('person.nudge.module_intro', language)}: "
                 f"{module.title.get(language)} ({module.duration_minutes} min)\n"
                 f"{module.description.get(language)}\n{module.url}"
             )
@@ -240,10 +237,9 @@ def _content(
 def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
     """A nudge's buttons as (title, callback data): they name its log row, so no two nudges
     carry the same ones."""
-    lang = language_of(language)
-    rows = [[STOP_BUTTON[lang], f"{STOP_PREFIX}{log_id}"]]
+    rows = [[phrase("person.nudge.stop_button", language), f"{STOP_PREFIX}{log_id}"]]
     if kind == MODULE:
-        rows.insert(0, [DONE_BUTTON[lang], f"{DONE_PREFIX}{log_id}"])
+        rows.insert(0, [phrase("person.nudge.done_button", language), f"{DONE_PREFIX}{log_id}"])
     return rows
 
 

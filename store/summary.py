@@ -1,4 +1,4 @@
-"""The handover summary a recruiter receives: one template, rendered for Telegram and e-mail.
+"""The handover summary a recruiter receives: one content, rendered for Telegram and e-mail.
 
 The summary holds what the person can and wants, never a diagnosis: every free-text value
 that mentions health is left out (a list item) or has the health words removed (a sentence).
@@ -13,73 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.privacy import REDACTED, mentions_health, redact_health
+from core.templates import render
+from core.texts import phrase, phrases
 from store.channels import profile_link
-
-PATHWAY_NAMES = {
-    "nl": {
-        "regular_job": "gewone baan",
-        "work_experience_place": "werkervaringsplek",
-        "trial_placement": "proefplaatsing",
-        "learn_work_track": "leren en werken",
-        "temp_work": "uitzendwerk",
-        "volunteering": "vrijwilligerswerk",
-    },
-    "en": {
-        "regular_job": "regular job",
-        "work_experience_place": "work-experience place",
-        "trial_placement": "trial placement",
-        "learn_work_track": "learning and working",
-        "temp_work": "temp work",
-        "volunteering": "volunteering",
-    },
-}
-
-LABELS = {
-    "nl": {
-        "title": "Overdracht #{id}: {name}",
-        "intro": "{name} wil graag met je in contact komen via Werkmaatje.",
-        "strengths": "Sterke punten",
-        "development": "Wil nog leren",
-        "work": "Werk",
-        "hours": "Uren per week",
-        "region": "Regio",
-        "travel": "max. {minutes} min reizen",
-        "pathways": "Trajecten",
-        "start": "Kan beginnen",
-        "support": "Wat helpt (gedeeld met toestemming)",
-        "contact": "Contactvoorkeur",
-        "reach": "Bereikbaar",
-        "own_words": "In eigen woorden",
-        "none": "nog niet ingevuld",
-        "webchat": "alleen via de webchat van Werkmaatje",
-        "footer": "Laat met de knoppen weten wat je doet; Werkmaatje houdt {name} op de hoogte.",
-        "footer_email": "Zet op je recruiterpagina van Werkmaatje wat je doet (de inloglink krijg "
-        "je van je beheerder); Werkmaatje houdt {name} op de hoogte.",
-        "subject": "Werkmaatje: overdracht #{id} ({name})",
-    },
-    "en": {
-        "title": "Handover #{id}: {name}",
-        "intro": "{name} would like to get in touch with you through Werkmaatje.",
-        "strengths": "Strengths",
-        "development": "Wants to learn",
-        "work": "Work",
-        "hours": "Hours a week",
-        "region": "Region",
-        "travel": "max. {minutes} min travel",
-        "pathways": "Pathways",
-        "start": "Can start",
-        "support": "What helps (shared with consent)",
-        "contact": "Contact preference",
-        "reach": "Reachable",
-        "own_words": "In their own words",
-        "none": "not filled in yet",
-        "webchat": "only through the Werkmaatje web chat",
-        "footer": "Use the buttons to say what you do; Werkmaatje keeps {name} informed.",
-        "footer_email": "Say what you do on your Werkmaatje recruiter page (your admin gives you "
-        "the login link); Werkmaatje keeps {name} informed.",
-        "subject": "Werkmaatje: handover #{id} ({name})",
-    },
-}
 
 _PHONE = re.compile(r"(?<!\w)(?:\+31|0031|0)[\s-]?(?:\d[\s-]?){8,9}\d?(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -108,16 +44,18 @@ class Summary:
     @property
     def subject(self) -> str:
         """The e-mail subject."""
-        return LABELS[self.language]["subject"].format(id=self.handover_id, name=self.name)
+        return phrase(
+            "recruiter.summary.subject", self.language, id=self.handover_id, name=self.name
+        )
 
     def _parts(self, *, by_email: bool = False) -> tuple[str, str, str]:
         # An e-mail has no buttons: it points to the recruiter page instead.
-        words = LABELS[self.language]
-        return (
-            words["title"].format(id=self.handover_id, name=self.name),
-            words["intro"].format(name=self.name),
-            words["footer_email" if by_email else "footer"].format(name=self.name),
-        )
+        def say(key: str) -> str:
+            return phrase(
+                f"recruiter.summary.{key}", self.language, id=self.handover_id, name=self.name
+            )
+
+        return say("title"), say("intro"), say("footer_email" if by_email else "footer")
 
     def plain_text(self, *, by_email: bool = False) -> str:
         """Plain text: the stored summary (shown with buttons) or the e-mail's text part."""
@@ -141,15 +79,13 @@ class Summary:
     def email_html(self) -> str:
         """The e-mail's HTML part."""
         title, intro, footer = self._parts(by_email=True)
-        rows = "".join(
-            f"<tr><th align='left' valign='top'>{_esc(label)}</th>"
-            f"<td>{', '.join(_html(v) for v in values)}</td></tr>"
-            for label, values in self.lines
-        )
-        return (
-            f"<!doctype html><html lang='{self.language}'><body>"
-            f"<h2>{_esc(title)}</h2><p>{_esc(intro)}</p>"
-            f"<table cellpadding='4'>{rows}</table><p>{_esc(footer)}</p></body></html>"
+        return render(
+            "email/summary.html",
+            language=self.language,
+            title=title,
+            intro=intro,
+            lines=self.lines,
+            footer=footer,
         )
 
 
@@ -164,14 +100,10 @@ def _plain(value: Value) -> str:
 
 
 def _telegram(value: Value) -> str:
-    if isinstance(value, Link) and not value.href.startswith("tg:"):
-        return _esc(value.text)
-    return _html(value)
-
-
-def _html(value: Value) -> str:
     if isinstance(value, Link):
-        return f'<a href="{_esc(value.href)}">{_esc(value.text)}</a>'
+        if value.href.startswith("tg:"):
+            return f'<a href="{_esc(value.href)}">{_esc(value.text)}</a>'
+        return _esc(value.text)
     return _esc(value)
 
 
@@ -199,7 +131,6 @@ def recruiter_language(languages: list[str] | None) -> str:
 def reach(identities: list[tuple[str, str]], contact: str | None, language: str) -> list[Value]:
     """How the recruiter can reach the person: a phone number or e-mail address they gave, and
     their chat where the channel can open it (a Telegram mention link)."""
-    words = LABELS[language]
     found: list[Value] = []
     if contact:
         found += [
@@ -211,7 +142,7 @@ def reach(identities: list[tuple[str, str]], contact: str | None, language: str)
         link = profile_link(channel, user_id)
         if link is not None:
             found.append(Link(*link))
-    return found or [words["webchat"]]
+    return found or [phrase("recruiter.summary.webchat", language)]
 
 
 def build_summary(
@@ -224,8 +155,8 @@ def build_summary(
     own_words: str | None,
 ) -> Summary:
     """The summary of one handover from the person's profile (store.export.profile_dict)."""
-    words = LABELS[language]
-    name = _text(profile.get("name")) or ("de kandidaat" if language == "nl" else "the candidate")
+    words = phrases("recruiter.summary", language)
+    name = _text(profile.get("name")) or words["candidate"]
     lines: list[tuple[str, tuple[Value, ...]]] = []
 
     def add(label: str, values: list[Value]) -> None:
@@ -242,9 +173,12 @@ def build_summary(
     if place:
         region.append(place)
     if profile["max_travel_minutes"]:
-        region.append(words["travel"].format(minutes=profile["max_travel_minutes"]))
+        region.append(
+            phrase("recruiter.summary.travel", language, minutes=profile["max_travel_minutes"])
+        )
     add("region", region)
-    add("pathways", [PATHWAY_NAMES[language].get(p, p) for p in profile["pathways"]])
+    pathway_names = phrases("person.pathway", language)
+    add("pathways", [pathway_names.get(p, p) for p in profile["pathways"]])
     start = _text(profile["start"])
     add("start", [start] if start else [])
     if share_support_needs:

@@ -22,9 +22,10 @@ from sqlalchemy import Engine, MetaData, Table, func, inspect, select
 
 from core.db import make_engine, session_scope
 from core.privacy import REDACTED, redact_health
+from core.texts import phrase
 from core.time import as_utc
 from store.conversation import EVENTS, redact_events
-from store.deletion import WITHDRAWN_NOTICE, delete_sender, withdraw_consent
+from store.deletion import delete_sender, withdraw_consent
 from store.export import SCHEMA, export_job_seeker
 from store.jobs import nudge_job_id
 from store.models import (
@@ -605,7 +606,7 @@ def test_deleting_a_person_leaves_nothing_of_them_anywhere(engine: Engine) -> No
     assert (notice.job_seeker_id, notice.channel) == (None, "telegram")
     assert notice.payload == {
         "kind": "handover_withdrawn",
-        "text": WITHDRAWN_NOTICE["nl"].format(id=person.handover_id),
+        "text": phrase("recruiter.notice.withdrawn", "nl", id=person.handover_id),
     }
     assert not any(string in json.dumps(notice.payload) for string in person.strings)
     # The other person, their job and the recruiters are as they were.
@@ -839,7 +840,7 @@ def test_withdrawing_the_sharing_consent_closes_open_handovers(engine: Engine) -
     # In the recruiter's language, on each of their channels, nothing personal.
     expected = {
         "kind": "handover_withdrawn",
-        "text": WITHDRAWN_NOTICE["en"].format(id=accepted_id),
+        "text": phrase("recruiter.notice.withdrawn", "en", id=accepted_id),
     }
     for recipient, channel in ((second_chat, "telegram"), (email, "email")):
         sent = outbox_to(engine, recipient)

@@ -18,6 +18,7 @@ import store.handovers
 from actions.handover import ActionHandoverStatus, ActionRequestRecruiter, contact_days
 from actions.intake import ActionSaveProfile, ValidateIntakeForm
 from core.db import session_scope
+from core.texts import phrase
 from store.handovers import status_text
 from store.models import Handover, OutboxMessage
 from store.profiles import complete_profile, confirm_profile, find_job_seeker, split_sender
@@ -494,9 +495,9 @@ async def test_without_a_free_recruiter_the_bot_keeps_looking(
 
     assert said(dispatcher) == ["utter_handover_searching"]
     assert rendered(dispatcher, "en") == [
-        store.handovers.PERSON_TEXTS["en"]["searching"],
+        phrase("person.handover.searching", "en"),
     ]
-    assert rendered(dispatcher, "nl") == [store.handovers.PERSON_TEXTS["nl"]["searching"]]
+    assert rendered(dispatcher, "nl") == [phrase("person.handover.searching", "nl")]
     (handover,) = handovers(store_database, sender_id)
     assert handover.recruiter_id is None
     # A gateway running on the same test database may already have delivered the summary.

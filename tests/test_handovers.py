@@ -19,12 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import session_scope
+from core.texts import phrase
 from core.time import as_utc
-from store.deletion import WITHDRAWN_NOTICE, delete_job_seeker
+from store.deletion import delete_job_seeker
 from store.handovers import (
-    BUTTONS,
-    PERSON_TEXTS,
-    RECRUITER_NOTICES,
     HandoverError,
     add_working_days,
     apply_action,
@@ -235,7 +233,7 @@ def person_text(what: str, recruiter: Recruiter | None = None, **values: Any) ->
     if recruiter is not None:
         values.setdefault("recruiter", first_name(recruiter.name))
         values.setdefault("organisation", recruiter.organisation)
-    return PERSON_TEXTS["nl"][what].format(**values)
+    return phrase(f"person.handover.{what}", "nl", **values)
 
 
 def summary_rows(session: Session, handover_id: int, recruiter: Recruiter) -> list[OutboxMessage]:
@@ -346,7 +344,8 @@ def test_an_english_recruiter_gets_the_summary_and_buttons_in_english(engine: En
             ("telegram", recruiter.telegram_chat_id)
         ]
         assert rows[0].payload["buttons"] == [
-            [BUTTONS["en"][action], f"ho:{action}:{handover_id}"] for action in ACTIONS
+            [phrase(f"recruiter.button.{action}", "en"), f"ho:{action}:{handover_id}"]
+            for action in ACTIONS
         ]
         assert rows[0].payload["text"] == summary_for(session, handover, "en").telegram_html()
 
@@ -560,7 +559,9 @@ def test_declining_with_nobody_left_keeps_looking(own: Engine) -> None:
         assert told(session, handover.id) == to_each(
             seeker, person_text("declined", only), person_text("searching")
         )
-        assert status_text(handover, "nl", CONTACT_DAYS) == PERSON_TEXTS["nl"]["status_searching"]
+        assert status_text(handover, "nl", CONTACT_DAYS) == phrase(
+            "person.handover.status_searching", "nl"
+        )
         with pytest.raises(HandoverError, match=r"^not_yours$"):
             act(session, handover, only, "accept")
         # The recruiter who declined is never asked again.
@@ -622,7 +623,7 @@ def test_actions_that_do_not_fit_are_refused(engine: Engine) -> None:
 def test_the_buttons_follow_the_status(status: str, expected: tuple[str, ...]) -> None:
     """Only the actions the status allows get a button, with `ho:<action>:<id>` data."""
     assert buttons(status, "nl", 42) == [
-        (BUTTONS["nl"][action], f"ho:{action}:42") for action in expected
+        (phrase(f"recruiter.button.{action}", "nl"), f"ho:{action}:42") for action in expected
     ]
 
 
@@ -688,7 +689,7 @@ def test_an_overdue_handover_moves_after_the_working_days(own: Engine) -> None:
 
         first_to = [first.telegram_chat_id, first.email]
         notices = of_kind(rows_to(session, first_to), "handover_rerouted")
-        notice = RECRUITER_NOTICES["en"]["rerouted"].format(id=handover.id)
+        notice = phrase("recruiter.notice.rerouted", "en", id=handover.id)
         assert notice == (
             f"Handover #{handover.id} was passed to a colleague because it was not taken on in "
             "time."
@@ -876,12 +877,12 @@ def test_deleting_the_person_removes_the_summaries_and_keeps_the_notices(own: En
             select(OutboxMessage).where(OutboxMessage.job_seeker_id == seeker_id)
         ).all()
         assert left == []
-        rerouted = RECRUITER_NOTICES["nl"]["rerouted"].format(id=handover_id)
+        rerouted = phrase("recruiter.notice.rerouted", "nl", id=handover_id)
         assert [(row.channel, row.payload) for row in rows_to(session, first_to)] == [
             ("telegram", {"kind": "handover_rerouted", "text": rerouted}),
             ("email", {"kind": "handover_rerouted", "text": rerouted}),
         ]
-        withdrawn = WITHDRAWN_NOTICE["nl"].format(id=handover_id)
+        withdrawn = phrase("recruiter.notice.withdrawn", "nl", id=handover_id)
         assert [
             (row.channel, row.job_seeker_id, row.payload) for row in rows_to(session, second_to)
         ] == [

@@ -209,6 +209,19 @@ def test_the_page_lists_the_handover_with_its_summary_and_buttons(
     assert "<script" not in page.text
 
 
+def test_the_stylesheet_is_served_by_the_page_and_allowed_by_its_policy(
+    client: TestClient,
+) -> None:
+    page = client.get("/recruiter")
+    assert '<link rel="stylesheet" href="/recruiter/page.css">' in page.text
+    assert "style-src 'self'" in page.headers["content-security-policy"]
+    sheet = client.get("/recruiter/page.css")
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("text/css")
+    assert sheet.headers["x-content-type-options"] == "nosniff"
+    assert ".summary{white-space:pre-wrap" in sheet.text
+
+
 def test_the_summary_is_plain_text_never_markup(settings: Settings, engine: Engine) -> None:
     case = make_handover(engine)
     with session_scope(engine) as session:
@@ -224,7 +237,7 @@ def test_an_english_recruiter_gets_the_page_in_english(settings: Settings, engin
     case = make_handover(engine, language="en")
     page = logged_in(settings, case.token).get("/recruiter")
     assert '<html lang="en">' in page.text
-    assert "Your handovers" in page.text and ">I&#x27;ll take this</button>" in page.text
+    assert "Your handovers" in page.text and ">I&#39;ll take this</button>" in page.text
 
 
 def test_another_recruiter_neither_sees_nor_changes_the_handover(

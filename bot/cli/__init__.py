@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import nudges, people, recruiters, serve
+from bot.cli import nudges, people, recruiters, serve, texts
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="werkmaatje", description="Werkmaatje: a chatbot that helps job seekers find work."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, people, recruiters, nudges):
+    for group in (serve, people, recruiters, nudges, texts):
         group.add_commands(commands)
     return parser
 

@@ -22,7 +22,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import messages
 from bot.channels.telegram.nudge_buttons import PREFIX as NUDGE_PREFIX
 from bot.channels.telegram.nudge_buttons import NudgeButtons
 from bot.channels.telegram.rate_limit import SteadyRateLimiter, replies
@@ -33,6 +32,7 @@ from bot.conversation import Conversations
 from bot.rasa_client import Reply
 from bot.turns import one_message_per_turn
 from core.settings import Settings
+from core.texts import phrase
 
 logger = logging.getLogger(__name__)
 
@@ -363,7 +363,9 @@ class TelegramChannel:
         user = update.effective_user
         if chat is not None:
             code = user.language_code if user else None
-            await self.application.bot.send_message(chat.id, messages.text("text_only", code))
+            await self.application.bot.send_message(
+                chat.id, phrase("person.gateway.text_only", code)
+            )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The exception's text can quote the message; its type is enough to find it in a trace.

@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot import messages
 from core.db import in_thread
+from core.texts import phrase
 from core.time import utcnow
 from store.deletion import withdraw_consent
 from store.models import JobSeeker, NudgeLog
@@ -62,7 +62,12 @@ class NudgeButtons:
                     now=now,
                 ),
             )
-            await query.answer(messages.text("nudge_done" if ok else "nudge_not_yours", language))
+            await query.answer(
+                phrase(
+                    "person.gateway.nudge_done" if ok else "person.gateway.nudge_not_yours",
+                    language,
+                )
+            )
             return
         if stop_id is not None:
             ok = await in_thread(
@@ -72,13 +77,13 @@ class NudgeButtons:
                 ),
             )
             if not ok:
-                await query.answer(messages.text("nudge_not_yours", language))
+                await query.answer(phrase("person.gateway.nudge_not_yours", language))
                 return
             await query.answer()
             await query.edit_message_reply_markup(reply_markup=None)
             if query.message is not None:
                 await query.get_bot().send_message(
-                    query.message.chat.id, messages.text("nudges_stopped", language)
+                    query.message.chat.id, phrase("person.gateway.nudges_stopped", language)
                 )
             return
         await query.answer()

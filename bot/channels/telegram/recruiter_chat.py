@@ -23,9 +23,9 @@ from telegram import Update
 from bot.channels.telegram.sender import keyboard
 from core.db import in_thread
 from core.settings import Settings
+from core.texts import keys, phrase
 from core.time import utcnow
 from store.handovers import (
-    STATUS_NAMES,
     HandoverError,
     apply_action,
     buttons,
@@ -37,27 +37,8 @@ from store.summary import recruiter_language
 
 logger = logging.getLogger(__name__)
 
-TEXTS = {
-    "nl": {
-        "done": "Status: {status}",
-        "not_yours": "Deze overdracht is niet (meer) van jou.",
-        "closed": "Deze overdracht is al afgesloten.",
-        "not_now": "Dat kan niet bij de huidige status.",
-        "unavailable": "Even niet gelukt; probeer het zo opnieuw.",
-        "hello": "Hoi {name}! Hier komen de overdrachten van Werkmaatje binnen. Gebruik de "
-        "knoppen onder een overdracht. Al je overdrachten staan ook op {url} (vraag je "
-        "beheerder om je inloglink).",
-    },
-    "en": {
-        "done": "Status: {status}",
-        "not_yours": "This handover is not (or no longer) yours.",
-        "closed": "This handover is already closed.",
-        "not_now": "That is not possible in its current status.",
-        "unavailable": "That didn't work just now; please try again shortly.",
-        "hello": "Hi {name}! Werkmaatje's handovers arrive here. Use the buttons under a "
-        "handover. All your handovers are also on {url} (ask your admin for your login link).",
-    },
-}
+REFUSALS = frozenset(keys("recruiter.refused"))
+
 _CACHE_SECONDS = 30.0
 
 
@@ -93,7 +74,8 @@ class ButtonOutcome:
     """What a recruiter's button press led to, for the answer and the buttons left."""
 
     language: str
-    code: str  # "done", "not_yours", or the code of the HandoverError (a key of TEXTS)
+    # "done", or why nothing happened: a HandoverError code (a name under recruiter.refused)
+    code: str
     left: list[tuple[str, str]] = field(default_factory=list)  # the buttons that still fit
     status: str | None = None  # "done": the new status, in the recruiter's language
 
@@ -149,8 +131,11 @@ class RecruiterChat:
                     recipient=str(chat_id),
                     payload={
                         "kind": "recruiter_hello",
-                        "text": TEXTS[language]["hello"].format(
-                            name=first_name(recruiter.name), url=url
+                        "text": phrase(
+                            "recruiter.chat.hello",
+                            language,
+                            name=first_name(recruiter.name),
+                            url=url,
                         ),
                     },
                 )
@@ -212,21 +197,21 @@ class RecruiterChat:
                 left=buttons(handover.status, language, handover_id)
                 if handover.recruiter_id == recruiter.id
                 else [],
-                status=STATUS_NAMES[language][handover.status],
+                status=phrase(f"recruiter.status.{handover.status}", language),
             )
 
         try:
             outcome = await self._in_session(work)
         except Exception as error:
             logger.error("A recruiter button failed: %s", type(error).__name__)
-            await query.answer(TEXTS["nl"]["unavailable"], show_alert=True)
+            await query.answer(phrase("recruiter.chat.unavailable", "nl"), show_alert=True)
             return
         self._wake()
-        texts = TEXTS[outcome.language]
         if outcome.code == "done":
-            answer = texts["done"].format(status=outcome.status)
+            answer = phrase("recruiter.chat.done", outcome.language, status=outcome.status)
         else:
-            answer = texts.get(outcome.code, texts["not_now"])
+            refused = outcome.code if outcome.code in REFUSALS else "not_now"
+            answer = phrase(f"recruiter.refused.{refused}", outcome.language)
         logger.info("Recruiter button %s on handover %s: %s", action, handover_id, outcome.code)
         await query.answer(answer)
         if message is not None:
