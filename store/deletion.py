@@ -14,6 +14,7 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.languages import reader_language
 from core.texts import phrase
 from core.time import utcnow
 from store.conversation import delete_conversations
@@ -21,7 +22,6 @@ from store.handovers import notify_recruiter
 from store.jobs import remove_person_jobs, stop_nudges
 from store.models import OPEN_HANDOVER_STATUSES, DeletionRecord, Handover, JobSeeker
 from store.profiles import find_job_seeker, record_consent
-from store.summary import recruiter_language
 
 DELETION_REASONS = ("request", "retention", "no_consent")
 
@@ -52,7 +52,7 @@ def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
         if recruiter is None:
             continue
         text = phrase(
-            "recruiter.notice.withdrawn", recruiter_language(recruiter.languages), id=handover.id
+            "recruiter.notice.withdrawn", reader_language(recruiter.languages), id=handover.id
         )
         # No handover id: the handover goes with the person, the notice stays.
         notify_recruiter(

@@ -15,6 +15,7 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.languages import reader_language
 from core.texts import phrase
 from core.time import as_utc
 from store.channels import EMAIL, TELEGRAM
@@ -24,7 +25,7 @@ from store.models import OPEN_HANDOVER_STATUSES, Handover, JobSeeker, OutboxMess
 from store.profiles import has_consent
 from store.recruiters import candidates, recruiter_addresses
 from store.routing import route
-from store.summary import Summary, build_summary, recruiter_language
+from store.summary import Summary, build_summary
 
 # What a recruiter can do, the status each leads to, and the button for it.
 RECRUITER_ACTIONS = ("accept", "contacted", "placed", "decline")
@@ -159,7 +160,7 @@ def notify_recruiter(
 
 def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) -> None:
     """Queue the summary to the recruiter's Telegram chat and/or e-mail address."""
-    language = recruiter_language(recruiter.languages)
+    language = reader_language(recruiter.languages)
     summary = summary_for(session, handover, language)
     handover.summary = summary.plain_text()
     base = f"handover:{handover.id}:recruiter:{recruiter.id}"
@@ -381,7 +382,7 @@ def reroute_overdue(
         if assign(session, handover, now) is None:
             continue
         if previous is not None:
-            language = recruiter_language(previous.languages)
+            language = reader_language(previous.languages)
             text = phrase("recruiter.notice.rerouted", language, id=handover.id)
             notify_recruiter(
                 session,

@@ -21,7 +21,6 @@ from core.languages import language_of
 from core.privacy import mentions_health
 
 DEFAULT_CATALOGUE = Path(__file__).with_name("nudges.yml")
-LANGUAGES = ("nl", "en")
 PLACEHOLDERS = ("name", "talent", "success")
 MIN_MODULES = 15
 MIN_ENCOURAGEMENTS = 20

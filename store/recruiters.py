@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from core.languages import LANGUAGES
 from store.channels import EMAIL, TELEGRAM
 from store.models import OPEN_HANDOVER_STATUSES, Handover, Recruiter
 from store.routing import Candidate
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
-LANGUAGES = ("nl", "en")
 
 
 def _items(values: Sequence[str]) -> list[str]:

@@ -123,11 +123,6 @@ def _text(value: str | None) -> str | None:
     return cleaned
 
 
-def recruiter_language(languages: list[str] | None) -> str:
-    """Dutch when the recruiter reads it, else their first language."""
-    return "nl" if not languages or "nl" in languages else languages[0]
-
-
 def reach(identities: list[tuple[str, str]], contact: str | None, language: str) -> list[Value]:
     """How the recruiter can reach the person: a phone number or e-mail address they gave, and
     their chat where the channel can open it (a Telegram mention link)."""

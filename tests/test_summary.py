@@ -16,7 +16,6 @@ from store.summary import (
     Summary,
     build_summary,
     reach,
-    recruiter_language,
 )
 
 LANGUAGES = ("nl", "en")
@@ -435,12 +434,3 @@ def test_reach_is_the_webchat_when_nothing_is_known(language: str) -> None:
     assert reach([], None, language) == [webchat]
     assert reach([("web", "abc")], "bellen tussen 9 en 17 uur", language) == [webchat]
     assert reach([("telegram", "not-a-number")], "", language) == [webchat]
-
-
-@pytest.mark.parametrize(
-    ("languages", "expected"),
-    [(None, "nl"), ([], "nl"), (["nl"], "nl"), (["en"], "en"), (["en", "nl"], "nl")],
-)
-def test_recruiter_language(languages: list[str] | None, expected: str) -> None:
-    """Dutch when the recruiter reads it, else their first language."""
-    assert recruiter_language(languages) == expected

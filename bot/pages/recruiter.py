@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from core.db import database_engine, in_thread
-from core.languages import language_of
+from core.languages import language_of, reader_language
 from core.settings import Settings
 from core.templates import render, static
 from core.texts import keys, phrase
@@ -34,7 +34,6 @@ from store.handovers import (
 )
 from store.models import OPEN_HANDOVER_STATUSES
 from store.recruiters import recruiter_by_token
-from store.summary import recruiter_language
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +302,7 @@ def _load(session: Session, token: str) -> RecruiterView | None:
     recruiter = recruiter_by_token(session, token)
     if recruiter is None:
         return None
-    language = language_of(recruiter_language(recruiter.languages))
+    language = language_of(reader_language(recruiter.languages))
     return RecruiterView(
         name=recruiter.name,
         organisation=recruiter.organisation,

@@ -22,6 +22,7 @@ from telegram import Update
 
 from bot.channels.telegram.sender import keyboard
 from core.db import in_thread
+from core.languages import reader_language
 from core.settings import Settings
 from core.texts import keys, phrase
 from core.time import utcnow
@@ -33,7 +34,6 @@ from store.handovers import (
     mark_delivered,
 )
 from store.models import Handover, OutboxMessage, Recruiter
-from store.summary import recruiter_language
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class RecruiterChat:
             ).first()
             if recruiter is None:
                 return
-            language = recruiter_language(recruiter.languages)
+            language = reader_language(recruiter.languages)
             url = self.settings.public_base_url.rstrip("/") + "/recruiter"
             session.add(
                 OutboxMessage(
@@ -163,7 +163,7 @@ class RecruiterChat:
             recruiter = session.scalars(
                 select(Recruiter).where(Recruiter.telegram_chat_id == str(chat.id))
             ).first()
-            language = recruiter_language(recruiter.languages if recruiter else None)
+            language = reader_language(recruiter.languages if recruiter else None)
             if recruiter is None:
                 return ButtonOutcome(language, "not_yours")
             if message_id is not None:
