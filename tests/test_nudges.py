@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from telegram import Bot
 
-from bot.channels.telegram.sender import MessageIds, keyboard
+from bot.channels.telegram.keyboards import keyboard
+from bot.channels.telegram.sender import MessageIds, TelegramSender
 from bot.cli.launcher import settings_env
 from bot.delivery.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
 from bot.delivery.outbox import OutboxWorker
@@ -34,6 +35,7 @@ from store.nudge_dispatch import DONE_PREFIX, MODULE, STOP_PREFIX, id_after, rec
 from store.nudge_sync import status_counts
 from store.outbox import claim
 from store.profiles import find_job_seeker, record_consent, save_profile
+from tests.support.channels import outbox_channels
 from tests.support.fake_telegram import FakeBotApi, callback_data_of
 from tests.support.stack import make_settings
 
@@ -139,12 +141,10 @@ async def world(fresh_engine: Engine, fake_telegram: FakeBotApi) -> AsyncIterato
     settings = make_settings(database_url=str(fresh_engine.url), nudge_misfire_grace_minutes=1)
     clock = Clock(START)
     async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
-
-        async def telegram() -> Bot:
-            return bot
-
         runtime = NudgeScheduler(settings, engine=fresh_engine, catalogue=CATALOGUE, clock=clock)
-        outbox = OutboxWorker(settings, lambda: fresh_engine, telegram, clock=clock)
+        outbox = OutboxWorker(
+            settings, lambda: fresh_engine, outbox_channels(settings, bot), clock=clock
+        )
         await runtime.start(paused=True)
         try:
             yield World(
@@ -180,7 +180,10 @@ async def test_two_gateways_queueing_the_same_nudge_send_it_once(world: World) -
             world.settings, engine=other, catalogue=CATALOGUE, clock=world.clock
         )
         other_outbox = OutboxWorker(
-            world.settings, lambda: other, world.outbox._telegram_bot, clock=world.clock
+            world.settings,
+            lambda: other,
+            outbox_channels(world.settings, world.bot),
+            clock=world.clock,
         )
         runs = [runtime.run(world.seeker_id, START) for runtime in (world.runtime, second) * 4]
         outcomes = await asyncio.gather(*runs)
@@ -333,6 +336,34 @@ async def test_a_blocked_bot_stops_the_nudges_and_removes_the_job(world: World) 
     # The sync does not bring the job back, even with the frequency set again.
     world.set_nudges(frequency="weekly")
     assert await world.runtime.sync(START) == (0, 0)
+
+
+class OutOfReach(TelegramSender):
+    """Telegram as WhatsApp would be a day after the person's last message."""
+
+    async def can_reach(self, recipient: str) -> bool:
+        return False
+
+
+async def test_a_nudge_goes_only_where_the_channel_can_reach_the_person_now(world: World) -> None:
+    outbox = OutboxWorker(
+        world.settings, lambda: world.engine, [OutOfReach(world.settings, world.bot)],
+        clock=world.clock,
+    )  # fmt: skip
+    assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
+    with session_scope(world.engine) as session:
+        session.add(OutboxMessage(idempotency_key=f"status:{world.chat}", channel="telegram",
+                                  recipient=str(world.chat), payload={"kind": "status",
+                                  "text": "Je recruiter heeft je profiel gelezen."}))  # fmt: skip
+
+    await outbox.drain()
+
+    # The nudge is cancelled; what the person is waiting for (a status message) still goes.
+    assert [message["text"] for message in world.sent()] == [
+        "Je recruiter heeft je profiel gelezen."
+    ]
+    assert [row.status for row in world.log()] == ["cancelled"]
+    assert world.job_run_at() == (START + timedelta(days=7)).astimezone(AMSTERDAM)
 
 
 async def test_modules_alternate_with_encouragement_and_carry_their_own_buttons(
