@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -31,12 +30,12 @@ from bot.delivery.handover_jobs import schedule_rerouting
 from bot.delivery.nudges import NudgeScheduler
 from bot.delivery.outbox import OutboxWorker
 from bot.delivery.retention import schedule_retention
+from bot.delivery.scheduler import Scheduler
 from bot.pages.recruiter import RecruiterPage
 from bot.rasa_client import RasaClient
 from core.db import database_engine
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
-from core.time import AMSTERDAM
 from store.channels import NUDGE_CHANNELS
 
 logger = logging.getLogger(__name__)
@@ -70,9 +69,11 @@ class Gateway:
         self.outbox = OutboxWorker(
             settings, engine=lambda: database_engine(settings), channels=self.channels.values()
         )
+        # One scheduler: the nudge jobs and the periodic ones (bot/delivery/scheduler.py).
+        self.scheduler = Scheduler()
         # Nudges are pushed: only by a gateway with a channel that reaches people unasked.
         self.nudges = (
-            NudgeScheduler(settings, wake=self._wake_outbox_from_thread)
+            NudgeScheduler(settings, wake=self._wake_outbox_from_thread, scheduler=self.scheduler)
             if settings.nudges_enabled and not self.channels.keys().isdisjoint(NUDGE_CHANNELS)
             else None
         )
@@ -98,8 +99,9 @@ class Gateway:
         self.outbox.wake_soon()
 
     def _wake_outbox_from_thread(self) -> None:
-        # The nudge jobs run in the scheduler's threads; the outbox lives on the event loop.
-        # One nudge queued: one lane looks (and calls more in while it finds rows).
+        # The scheduler's jobs run in its threads; the outbox lives on the event loop. One
+        # nudge queued, or handovers re-routed: one lane looks (and calls more in while it
+        # finds rows).
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.outbox.wake_one)
 
@@ -107,23 +109,23 @@ class Gateway:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Start and stop the channels with the web server."""
         self._loop = asyncio.get_running_loop()
-        scheduler = AsyncIOScheduler(timezone=AMSTERDAM)
         if self.settings.retention_enabled:
-            schedule_retention(scheduler, self.settings)
-        schedule_rerouting(scheduler, self.settings, self.wake_outbox)
-        scheduler.start()
+            schedule_retention(self.scheduler, self.settings)
+        schedule_rerouting(self.scheduler, self.settings, self._wake_outbox_from_thread)
         if self.telegram is not None:
             await self.telegram.start()
         self.outbox.start()
         if self.nudges is not None:
-            await self.nudges.start()
+            await self.nudges.start()  # the scheduler starts with the nudges
+        else:
+            self.scheduler.start()
         try:
             yield
         finally:
             if self.nudges is not None:
-                await self.nudges.stop()
+                await self.nudges.stop()  # and stops with them
             await self.outbox.stop()
-            scheduler.shutdown(wait=False)
+            self.scheduler.stop()
             if self.telegram is not None:
                 await self.telegram.stop()
             await self.rasa.aclose()
