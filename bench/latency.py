@@ -36,7 +36,7 @@ import httpx
 from bench.intake import Answer, Message, Person, ReplyKinds
 from bench.stack import WEBHOOK_SECRET, BenchStack, running_stack
 from bench.stats import percentile, ratio
-from bot.channels.telegram.channel import TEXT_LIMIT
+from bot.channels.telegram.sender import TEXT_LIMIT
 from bot.cli.launcher import StartupError
 from bot.cli.model import model_path
 from bot.language import guess_language

@@ -12,30 +12,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import uvicorn
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from telegram import Bot
 
+from bot.channels import Channel
+from bot.channels.email.sender import EmailSender
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.nudge_buttons import NudgeButtons
 from bot.channels.telegram.recruiter_chat import RecruiterChat
-from bot.channels.telegram.sender import MessageIds
 from bot.channels.web.chat import WebChat
+from bot.channels.web.sender import WebSender
 from bot.conversation import Conversations
 from bot.data_rights import DataRights
 from bot.delivery.handover_jobs import schedule_rerouting
 from bot.delivery.nudges import NudgeScheduler
 from bot.delivery.outbox import OutboxWorker
 from bot.delivery.retention import schedule_retention
+from bot.delivery.scheduler import Scheduler
 from bot.pages.recruiter import RecruiterPage
 from bot.rasa_client import RasaClient
 from core.db import database_engine
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
-from core.time import AMSTERDAM
+from store.channels import NUDGE_CHANNELS
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +52,6 @@ class Gateway:
         self.conversations = Conversations(
             self.rasa, DataRights(settings.database_url), on_turn=self._wake_outbox_after_turn
         )
-        seen = MessageIds()
-        self.outbox = OutboxWorker(
-            settings,
-            engine=lambda: database_engine(settings),
-            telegram_bot=self._telegram_bot if settings.telegram_enabled else None,
-            seen=seen,
-        )
         self.webchat = WebChat(self.conversations, engine=lambda: database_engine(settings))
         self.recruiter_page = RecruiterPage(settings, wake=self.wake_outbox)
         self.telegram = (
@@ -65,19 +59,35 @@ class Gateway:
                 settings,
                 self.conversations,
                 RecruiterChat(settings, lambda: database_engine(settings), self.wake_outbox),
-                seen,
                 NudgeButtons(lambda: database_engine(settings)),
             )
             if settings.telegram_enabled
             else None
         )
-        # Nudges are pushed, so only over Telegram for now.
+        # What the gateway sends, it sends through these (bot/channels/__init__.py).
+        self.channels = self._channels()
+        self.outbox = OutboxWorker(
+            settings, engine=lambda: database_engine(settings), channels=self.channels.values()
+        )
+        # One scheduler: the nudge jobs and the periodic ones (bot/delivery/scheduler.py).
+        self.scheduler = Scheduler()
+        # Nudges are pushed: only by a gateway with a channel that reaches people unasked.
         self.nudges = (
-            NudgeScheduler(settings, wake=self._wake_outbox_from_thread)
-            if settings.nudges_enabled and settings.telegram_enabled
+            NudgeScheduler(settings, wake=self._wake_outbox_from_thread, scheduler=self.scheduler)
+            if settings.nudges_enabled and not self.channels.keys().isdisjoint(NUDGE_CHANNELS)
             else None
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _channels(self) -> dict[str, Channel]:
+        """The channels this gateway sends on, by name."""
+        channels: list[Channel] = []
+        if self.telegram is not None:
+            channels.append(self.telegram.sender)
+        if self.settings.email_enabled:
+            channels.append(EmailSender(self.settings))
+        channels.append(WebSender())
+        return {channel.name: channel for channel in channels}
 
     def wake_outbox(self) -> None:
         """Deliver what a turn or a button may have queued, now rather than at the next poll."""
@@ -89,38 +99,33 @@ class Gateway:
         self.outbox.wake_soon()
 
     def _wake_outbox_from_thread(self) -> None:
-        # The nudge jobs run in the scheduler's threads; the outbox lives on the event loop.
-        # One nudge queued: one lane looks (and calls more in while it finds rows).
+        # The scheduler's jobs run in its threads; the outbox lives on the event loop. One
+        # nudge queued, or handovers re-routed: one lane looks (and calls more in while it
+        # finds rows).
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self.outbox.wake_one)
-
-    async def _telegram_bot(self) -> Bot | None:
-        """The bot to send outbox messages with, once Telegram is connected."""
-        if self.telegram is None or not self.telegram.ready.is_set():
-            return None
-        return self.telegram.application.bot
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """Start and stop the channels with the web server."""
         self._loop = asyncio.get_running_loop()
-        scheduler = AsyncIOScheduler(timezone=AMSTERDAM)
         if self.settings.retention_enabled:
-            schedule_retention(scheduler, self.settings)
-        schedule_rerouting(scheduler, self.settings, self.wake_outbox)
-        scheduler.start()
+            schedule_retention(self.scheduler, self.settings)
+        schedule_rerouting(self.scheduler, self.settings, self._wake_outbox_from_thread)
         if self.telegram is not None:
             await self.telegram.start()
         self.outbox.start()
         if self.nudges is not None:
-            await self.nudges.start()
+            await self.nudges.start()  # the scheduler starts with the nudges
+        else:
+            self.scheduler.start()
         try:
             yield
         finally:
             if self.nudges is not None:
-                await self.nudges.stop()
+                await self.nudges.stop()  # and stops with them
             await self.outbox.stop()
-            scheduler.shutdown(wait=False)
+            self.scheduler.stop()
             if self.telegram is not None:
                 await self.telegram.stop()
             await self.rasa.aclose()

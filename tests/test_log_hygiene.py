@@ -18,7 +18,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine, select
 
-from bot.channels.telegram.channel import TEXT_LIMIT
+from bot.channels.telegram.sender import TEXT_LIMIT
 from bot.cli import launcher
 from bot.rasa_client import Reply
 from bot.turns import one_message_per_turn

@@ -11,29 +11,42 @@ import itertools
 import json
 import re
 import subprocess
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Engine, insert, select
 from telegram import Bot
 
-from bot.channels.telegram.sender import MessageIds, keyboard
+from bot.channels.telegram.keyboards import keyboard
+from bot.channels.telegram.sender import MessageIds, TelegramSender
 from bot.cli.launcher import settings_env
-from bot.delivery.nudges import MAX_IN_FLIGHT, RERUN_SECONDS, NudgeScheduler, NudgeTrigger
+from bot.delivery.handover_jobs import schedule_rerouting
+from bot.delivery.nudges import (
+    MAX_IN_FLIGHT,
+    RERUN_SECONDS,
+    SYNC_JOB_ID,
+    NudgeScheduler,
+    NudgeTrigger,
+)
 from bot.delivery.outbox import OutboxWorker
+from bot.delivery.retention import schedule_retention
 from core.db import make_engine, session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from core.settings import Settings
 from core.time import AMSTERDAM, as_utc
 from store.export import export_job_seeker
+from store.jobs import JOBS
 from store.models import ChannelIdentity, Handover, NudgeLog, NudgeSettings, OutboxMessage
 from store.nudge_catalogue import load_catalogue
 from store.nudge_dispatch import DONE_PREFIX, MODULE, STOP_PREFIX, id_after, record_completion
 from store.nudge_sync import status_counts
 from store.outbox import claim
 from store.profiles import find_job_seeker, record_consent, save_profile
+from tests.support.channels import outbox_channels
 from tests.support.fake_telegram import FakeBotApi, callback_data_of
 from tests.support.stack import make_settings
 
@@ -139,12 +152,10 @@ async def world(fresh_engine: Engine, fake_telegram: FakeBotApi) -> AsyncIterato
     settings = make_settings(database_url=str(fresh_engine.url), nudge_misfire_grace_minutes=1)
     clock = Clock(START)
     async with Bot(fake_telegram.token, base_url=fake_telegram.base_url) as bot:
-
-        async def telegram() -> Bot:
-            return bot
-
         runtime = NudgeScheduler(settings, engine=fresh_engine, catalogue=CATALOGUE, clock=clock)
-        outbox = OutboxWorker(settings, lambda: fresh_engine, telegram, clock=clock)
+        outbox = OutboxWorker(
+            settings, lambda: fresh_engine, outbox_channels(settings, bot), clock=clock
+        )
         await runtime.start(paused=True)
         try:
             yield World(
@@ -180,7 +191,10 @@ async def test_two_gateways_queueing_the_same_nudge_send_it_once(world: World) -
             world.settings, engine=other, catalogue=CATALOGUE, clock=world.clock
         )
         other_outbox = OutboxWorker(
-            world.settings, lambda: other, world.outbox._telegram_bot, clock=world.clock
+            world.settings,
+            lambda: other,
+            outbox_channels(world.settings, world.bot),
+            clock=world.clock,
         )
         runs = [runtime.run(world.seeker_id, START) for runtime in (world.runtime, second) * 4]
         outcomes = await asyncio.gather(*runs)
@@ -335,6 +349,34 @@ async def test_a_blocked_bot_stops_the_nudges_and_removes_the_job(world: World) 
     assert await world.runtime.sync(START) == (0, 0)
 
 
+class OutOfReach(TelegramSender):
+    """Telegram as WhatsApp would be a day after the person's last message."""
+
+    async def can_reach(self, recipient: str) -> bool:
+        return False
+
+
+async def test_a_nudge_goes_only_where_the_channel_can_reach_the_person_now(world: World) -> None:
+    outbox = OutboxWorker(
+        world.settings, lambda: world.engine, [OutOfReach(world.settings, world.bot)],
+        clock=world.clock,
+    )  # fmt: skip
+    assert (await world.runtime.run(world.seeker_id, START)).status == "queued"
+    with session_scope(world.engine) as session:
+        session.add(OutboxMessage(idempotency_key=f"status:{world.chat}", channel="telegram",
+                                  recipient=str(world.chat), payload={"kind": "status",
+                                  "text": "Je recruiter heeft je profiel gelezen."}))  # fmt: skip
+
+    await outbox.drain()
+
+    # The nudge is cancelled; what the person is waiting for (a status message) still goes.
+    assert [message["text"] for message in world.sent()] == [
+        "Je recruiter heeft je profiel gelezen."
+    ]
+    assert [row.status for row in world.log()] == ["cancelled"]
+    assert world.job_run_at() == (START + timedelta(days=7)).astimezone(AMSTERDAM)
+
+
 async def test_modules_alternate_with_encouragement_and_carry_their_own_buttons(
     world: World,
 ) -> None:
@@ -476,6 +518,39 @@ async def test_the_sync_acts_on_every_kind_of_difference_between_people_and_jobs
     assert job is not None and job.trigger.run_date == START + timedelta(days=3)
     assert {blocked, web_only}.isdisjoint(int(job_id[6:]) for job_id in world.runtime.job_ids())
     assert await world.runtime.sync(START) == (0, 0)
+
+
+async def test_the_periodic_jobs_share_the_scheduler_and_stay_out_of_the_nudge_figures(
+    world: World,
+) -> None:
+    scheduler = world.runtime.scheduler
+    settings = world.settings.model_copy(update={"retention_enabled": True})
+    schedule_retention(scheduler, settings)
+    schedule_rerouting(scheduler, settings, lambda: None)
+    running = threading.Event()
+    release = threading.Event()
+
+    def long_run() -> None:  # a retention run on a large database, say
+        running.set()
+        release.wait(10)
+
+    scheduler.add_periodic(long_run, DateTrigger(datetime.now(AMSTERDAM)), job_id="long-run")
+    scheduler.remove_job(SYNC_JOB_ID, jobstore="memory")  # the test syncs by hand
+    scheduler.resume()
+    try:
+        assert await asyncio.to_thread(running.wait, 10)
+        scheduler.pause()
+        # Its thread is not a nudge thread: the nudges have all their room.
+        assert world.runtime._room() == MAX_IN_FLIGHT
+        assert await world.runtime.sync(START) == (1, 0)
+        assert await world.runtime.sync(START) == (0, 0)  # the periodic jobs are no one's
+    finally:
+        release.set()
+    assert scheduler.periodic_job_ids() == ["handover-reroute", "retention"]
+    assert world.runtime.job_ids() == [f"nudge:{world.seeker_id}"]
+    with session_scope(world.engine) as session:
+        assert status_counts(session, START)["scheduled"] == 1
+        assert session.scalars(select(JOBS.c.id)).all() == [f"nudge:{world.seeker_id}"]
 
 
 async def test_the_first_nudge_comes_the_configured_time_after_the_yes(

@@ -6,12 +6,12 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from bot.cli.launcher import settings_env
 from bot.delivery.retention import JOB_ID, run_retention_now, schedule_retention
+from bot.delivery.scheduler import PERIODIC, Scheduler
 from core.db import session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from core.time import AMSTERDAM
@@ -21,10 +21,11 @@ from tests.support.stack import make_settings
 
 
 def test_retention_is_scheduled_daily_at_the_configured_time_in_amsterdam() -> None:
-    scheduler = AsyncIOScheduler(timezone=AMSTERDAM)
+    scheduler = Scheduler()
     schedule_retention(scheduler, make_settings(retention_run_at="04:15"))
-    job = scheduler.get_job(JOB_ID)
+    job = scheduler.get_job(JOB_ID, jobstore=PERIODIC)
     assert job is not None
+    assert job.executor == PERIODIC  # in memory, in the periodic threads: never a nudge
     # Not started: the next run follows from the trigger alone.
     winter = datetime(2026, 12, 1, 12, 0, tzinfo=AMSTERDAM)
     first = job.trigger.get_next_fire_time(None, winter)

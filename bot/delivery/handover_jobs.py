@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.delivery.scheduler import Scheduler
 from core.db import database_engine, session_scope
 from core.settings import Settings
 from core.time import utcnow
@@ -32,10 +31,11 @@ def reroute_now(settings: Settings, now: datetime | None = None) -> int:
         )
 
 
-async def reroute_job(settings: Settings, wake: Callable[[], None]) -> None:
-    """The scheduled check; a database outage is logged and the next check tries again."""
+def reroute_job(settings: Settings, wake: Callable[[], None]) -> None:
+    """The scheduled check, in a periodic thread; a database outage is logged and the next
+    check tries again. `wake` (thread-safe) has the outbox send what was re-routed."""
     try:
-        moved = await asyncio.to_thread(reroute_now, settings)
+        moved = reroute_now(settings)
     except SQLAlchemyError:
         logger.error("Re-routing handovers failed: the database is unavailable")
         return
@@ -44,17 +44,15 @@ async def reroute_job(settings: Settings, wake: Callable[[], None]) -> None:
         wake()
 
 
-def schedule_rerouting(
-    scheduler: AsyncIOScheduler, settings: Settings, wake: Callable[[], None]
-) -> None:
-    """Check every HANDOVER_REROUTE_CHECK_MINUTES; replicas may all run it (rows are locked)."""
+def schedule_rerouting(scheduler: Scheduler, settings: Settings, wake: Callable[[], None]) -> None:
+    """Check every HANDOVER_REROUTE_CHECK_MINUTES; replicas may all run it (rows are locked).
+    `wake` is called from the job's thread."""
     minutes = settings.handover_reroute_check_minutes
-    scheduler.add_job(
+    scheduler.add_periodic(
         reroute_job,
         IntervalTrigger(minutes=minutes),
+        job_id=JOB_ID,
         args=[settings, wake],
-        id=JOB_ID,
-        replace_existing=True,
         coalesce=True,
         misfire_grace_time=minutes * 60,
         max_instances=1,

@@ -1,4 +1,5 @@
-"""The gateway's nudge scheduler: one persistent APScheduler job per person.
+"""The gateway's nudge scheduler: one persistent APScheduler job per person, on the gateway's one
+scheduler (bot/delivery/scheduler.py).
 
 How a job runs, and why no nudge is lost or doubled: docs/architecture.md, "Nudges".
 """
@@ -18,13 +19,13 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.delivery.nudge_jobstore import NudgeJobStore, in_flight, wait_for_runs
+from bot.delivery.scheduler import Scheduler
 from core.db import database_engine, session_scope
 from core.settings import Settings
 from core.time import AMSTERDAM, shift_out_of_quiet_hours, utcnow
@@ -101,7 +102,8 @@ _active: NudgeScheduler | None = None
 
 
 class NudgeScheduler:
-    """The gateway's nudge scheduler: persistent per-person jobs and a sync."""
+    """The gateway's nudge scheduler: persistent per-person jobs and a sync, on `scheduler`
+    (the gateway's) or on a scheduler of its own."""
 
     def __init__(
         self,
@@ -111,6 +113,7 @@ class NudgeScheduler:
         catalogue: Catalogue | None = None,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[], None] | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine or database_engine(settings)
@@ -124,22 +127,12 @@ class NudgeScheduler:
         self._wake = wake
         self._executor = ThreadPoolExecutor(WORKERS)
         self._store = NudgeJobStore(self.engine, self._room, RERUN_SECONDS)
-        self.scheduler = BackgroundScheduler(
-            jobstores={
-                "default": self._store,
-                # The sync holds this object: never pickled, re-added at every start.
-                "memory": MemoryJobStore(),
-            },
-            executors={"default": self._executor},
-            timezone=AMSTERDAM,
-            job_defaults={
-                # A job whose run was missed runs once (coalesce), however late: the job itself
-                # decides between a late nudge and a missed one (see run_now).
-                "coalesce": True,
-                "misfire_grace_time": None,
-                "max_instances": 1,
-            },
-        )
+        # Added before the scheduler starts. The stored jobs name the store and the executor
+        # `default`; the sync holds this object: never pickled, re-added at every start.
+        self.scheduler = scheduler or Scheduler()
+        self.scheduler.add_executor(self._executor, "default")
+        self.scheduler.add_jobstore(self._store, "default")
+        self.scheduler.add_jobstore(MemoryJobStore(), "memory")
         self._stopped = threading.Event()
         self._backlog_at = -1.0
         self._backlog_count = 0
@@ -172,11 +165,12 @@ class NudgeScheduler:
         return self._backlog_count
 
     async def start(self, *, paused: bool = False) -> None:
-        """Start scheduling (paused: store jobs, run none)."""
+        """Start scheduling (paused: store jobs, run none), and with it the scheduler."""
         global _active
         _active = self
         self.started_at = utcnow()
-        self.scheduler.start(paused=paused)
+        if not self.scheduler.running:
+            self.scheduler.start(paused=paused)
         self.scheduler.add_job(
             self._sync_job,
             IntervalTrigger(seconds=self.settings.nudge_sync_seconds),
@@ -187,7 +181,8 @@ class NudgeScheduler:
         )
 
     async def stop(self) -> None:
-        """Stop scheduling; the persistent jobs stay in the database."""
+        """Stop scheduling, and with it the scheduler (the gateway's: its periodic jobs stop
+        too); the persistent jobs stay in the database."""
         global _active
         self._stopped.set()
         if self.scheduler.running:

@@ -1,7 +1,7 @@
 """Delivering the outbox: handover summaries to recruiters, status messages and nudges to people.
 
-Each row is sent at most once per idempotency key, through its channel's Sender
-(bot/channels/), retried with backoff while the channel is down, and reported in the log (an
+Each row is sent at most once per idempotency key, through its Channel (bot/channels/),
+retried with backoff while the channel is down, and reported in the log (an
 ALERT line) after the last attempt. A send cut off by a restart is found again before a resend:
 a Telegram message by its buttons (bot/channels/telegram/sender.py); an e-mail is sent again
 with the same Message-ID, which mail systems treat as one message.
@@ -12,22 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from telegram import Bot
 
-from bot.channels import Ambiguous, Blocked, PermanentError, RetryLater, Sender, Superseded
-from bot.channels.email.sender import EmailSender
-from bot.channels.telegram.sender import MessageIds, TelegramSender
+from bot.channels import Ambiguous, Blocked, Channel, PermanentError, RetryLater, Superseded
 from core.db import in_thread
 from core.settings import Settings
 from core.time import utcnow
-from store.channels import EMAIL, TELEGRAM
 from store.nudge_dispatch import NUDGE_KIND, Rules, Verdict
 from store.outbox import (
     Claimed,
@@ -57,22 +53,16 @@ class OutboxWorker:
         self,
         settings: Settings,
         engine: Callable[[], Engine],
-        telegram_bot: Callable[[], Awaitable[Bot | None]] | None = None,
+        channels: Iterable[Channel] = (),
         clock: Callable[[], datetime] = utcnow,
-        seen: MessageIds | None = None,
     ) -> None:
         self.settings = settings
-        self.seen = seen or MessageIds()
         self._engine = engine
-        self._telegram_bot = telegram_bot
         self._clock = clock
-        # The channels this gateway can push to, each through its Sender.
-        self._senders: dict[str, Sender] = {}
-        if telegram_bot is not None:
-            self._senders[TELEGRAM] = TelegramSender(settings, telegram_bot, self.seen)
-        if settings.email_enabled:
-            self._senders[EMAIL] = EmailSender(settings)
-        self._floors = {name: sender.floor for name, sender in self._senders.items()}
+        # The gateway's channels (bot/gateway.py); their rows wait for another gateway, or for
+        # the person (the web chat), where there is none.
+        self._channels = {channel.name: channel for channel in channels}
+        self._floors = {name: channel.floor for name, channel in self._channels.items()}
         # The wake-ups of the lanes waiting for one, in the order they went idle.
         self._idle: deque[asyncio.Event] = deque()
         # Calls no idle lane was there to take: as many lanes look again before idling.
@@ -84,11 +74,6 @@ class OutboxWorker:
         self._failing = False
         self._task: asyncio.Task[None] | None = None
         self._rules = Rules(quiet=settings.quiet_hours)
-
-    @property
-    def channels(self) -> tuple[str, ...]:
-        """The channels this gateway can push to."""
-        return tuple(self._senders)
 
     def start(self) -> None:
         """Run in the background until stop()."""
@@ -177,7 +162,7 @@ class OutboxWorker:
     async def _sendable(self) -> tuple[str, ...]:
         # A channel not ready (Telegram not connected yet): its rows are left alone rather
         # than have their attempts used up.
-        return tuple([name for name, sender in self._senders.items() if await sender.ready()])
+        return tuple([name for name, channel in self._channels.items() if await channel.ready()])
 
     async def drain(self) -> int:
         """Send every due row now; the number handled."""
@@ -241,16 +226,22 @@ class OutboxWorker:
             logger.info("Outbox #%s (%s) cancelled: no longer wanted", row.id,
                         row.payload.get("kind"))  # fmt: skip
             return
+        channel = self._channels[row.channel]
+        nudge = row.payload.get("kind") == NUDGE_KIND
+        if nudge and not await channel.can_reach(row.recipient):
+            # Unasked, and the channel cannot reach the person now (WhatsApp after 24 hours).
+            await self._finish(row, "cancelled", "the channel cannot reach the person unasked now")
+            logger.info("Outbox #%s (nudge) cancelled: %s cannot reach the person now", row.id,
+                        row.channel)  # fmt: skip
+            return
         try:
-            provider_id = await self._senders[row.channel].send(
-                row, partial(self._still_mine, row)
-            )
+            provider_id = await channel.send(row, partial(self._still_mine, row))
         except Superseded as error:
             logger.info("%s", error)
             return
         except Blocked as error:
             await self._finish(row, "failed", str(error), blocked=True)
-            if row.payload.get("kind") == NUDGE_KIND:
+            if nudge:
                 # Not an operational fault: the person chose to block the bot.
                 logger.info("Outbox #%s: the person blocked the bot; nudges stopped", row.id)
             else:

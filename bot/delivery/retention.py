@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.delivery.scheduler import Scheduler
 from core.db import database_engine, session_scope
 from core.settings import Settings
 from core.time import AMSTERDAM
@@ -42,7 +42,8 @@ def run_retention_now(
 
 
 def retention_job(settings: Settings) -> None:
-    """The scheduled run; a failure is logged and the next day's run tries again."""
+    """The scheduled run, in a periodic thread; a failure is logged and the next day's run
+    tries again."""
     try:
         result = run_retention_now(settings)
     except SQLAlchemyError:
@@ -55,19 +56,18 @@ def retention_job(settings: Settings) -> None:
     )
 
 
-def schedule_retention(scheduler: AsyncIOScheduler, settings: Settings) -> None:
+def schedule_retention(scheduler: Scheduler, settings: Settings) -> None:
     """Run retention daily at RETENTION_RUN_AT (Europe/Amsterdam).
 
     Several gateway replicas may each run it: deleting what is expired is idempotent. A run
     missed while the gateway was down is simply the next day's: the periods are in days.
     """
     hour, minute = (int(part) for part in settings.retention_run_at.split(":"))
-    scheduler.add_job(
+    scheduler.add_periodic(
         retention_job,
         CronTrigger(hour=hour, minute=minute, timezone=AMSTERDAM),
+        job_id=JOB_ID,
         args=[settings],
-        id=JOB_ID,
-        replace_existing=True,
         coalesce=True,
         misfire_grace_time=24 * 60 * 60,
         max_instances=1,

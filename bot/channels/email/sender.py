@@ -1,4 +1,4 @@
-"""E-mail out: handover notices and summaries to recruiters, over SMTP."""
+"""E-mail as a Channel: handover notices and summaries to recruiters, over SMTP."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from bot.channels import PermanentError, RetryLater
+from bot.channels import ButtonRules, PermanentError, RetryLater
+from bot.rasa_client import Reply
 from core.settings import Settings
 from store.channels import EMAIL
 from store.outbox import Claimed
@@ -61,12 +62,23 @@ def send_email(settings: Settings, message: EmailMessage) -> None:
 
 
 class EmailSender:
-    """The outbox's sender for e-mail (a Sender): one SMTP conversation per message."""
+    """E-mail as a Channel: one SMTP conversation per message, to recruiters only."""
 
-    channel = EMAIL
+    name = EMAIL
+    buttons = ButtonRules(most=0)  # none: a summary links to the recruiter page instead
+    text_limit = None
+    caption_limit = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+
+    async def reply(self, recipient: str, message: Reply) -> None:
+        """E-mail carries no conversation."""
+        raise NotImplementedError("e-mail carries no conversation")
+
+    async def can_reach(self, recipient: str) -> bool:
+        """Any time: e-mail goes to recruiters only (store/handovers.py), who asked for it."""
+        return True
 
     async def ready(self) -> bool:
         """An SMTP server is only reached when there is something to send."""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import re
 from collections import OrderedDict
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -27,9 +26,8 @@ from bot.channels.telegram.nudge_buttons import NudgeButtons
 from bot.channels.telegram.rate_limit import SteadyRateLimiter, replies
 from bot.channels.telegram.recruiter_chat import RecruiterChat
 from bot.channels.telegram.request import AiohttpRequest
-from bot.channels.telegram.sender import MessageIds
+from bot.channels.telegram.sender import MessageIds, TelegramSender
 from bot.conversation import Conversations
-from bot.rasa_client import Reply
 from bot.turns import one_message_per_turn
 from core.settings import Settings
 from core.texts import phrase
@@ -37,11 +35,8 @@ from core.texts import phrase
 logger = logging.getLogger(__name__)
 
 
-CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for callback_data
 CONNECTIONS = 256  # to the Bot API, as python-telegram-bot's default for an Application
 START_PAYLOAD = "/greet"
-TEXT_LIMIT = 4096  # characters of a message's text, as Telegram counts them
-CAPTION_LIMIT = 1024  # characters of a photo's or document's caption
 # A turn that takes longer than this shows "typing…"; Telegram shows it for 5 s at most, or
 # until the bot's next message arrives, so it is sent again every few seconds.
 TYPING_AFTER_SECONDS = 0.5
@@ -65,53 +60,15 @@ class RecentIds:
         return True
 
 
-class CallbackPayloads:
-    """Maps Rasa button payloads longer than Telegram allows to short tokens and back."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-
-    def encode(self, payload: str) -> str:
-        """callback_data for a payload."""
-        if len(payload.encode()) <= CALLBACK_DATA_LIMIT:
-            return payload
-        token = "#" + hashlib.sha256(payload.encode()).hexdigest()[:40]
-        self._payloads[token] = payload
-        self._payloads.move_to_end(token)
-        if len(self._payloads) > self._size:
-            self._payloads.popitem(last=False)
-        return token
-
-    def decode(self, data: str) -> str | None:
-        """The payload for callback_data; None for an expired token."""
-        if data.startswith("#"):
-            return self._payloads.get(data)
-        return data
-
-
-def keyboard(reply: Reply, payloads: CallbackPayloads) -> InlineKeyboardMarkup | None:
-    """Rasa's buttons as an inline keyboard, short titles side by side."""
-    if not reply.buttons:
-        return None
-    buttons = [
-        InlineKeyboardButton(button.title, callback_data=payloads.encode(button.payload))
-        for button in reply.buttons
-    ]
-    if len(buttons) <= 3 and all(len(button.text) <= 12 for button in buttons):
-        return InlineKeyboardMarkup([buttons])
-    return InlineKeyboardMarkup([[button] for button in buttons])
-
-
 class TelegramChannel:
-    """Owns the PTB Application: handlers, de-duplication and sending replies."""
+    """Owns the PTB Application: handlers and de-duplication; what it sends goes through
+    `sender`, Telegram's Channel (bot/channels/telegram/sender.py)."""
 
     def __init__(
         self,
         settings: Settings,
         conversations: Conversations,
         recruiters: RecruiterChat | None = None,
-        seen: MessageIds | None = None,
         nudge_buttons: NudgeButtons | None = None,
     ) -> None:
         assert settings.telegram_bot_token is not None
@@ -119,9 +76,8 @@ class TelegramChannel:
         self.conversations = conversations
         self.recruiters = recruiters
         self.nudge_buttons = nudge_buttons
-        self.seen = seen or MessageIds()
+        self.seen = MessageIds()
         self.recent = RecentIds()
-        self.payloads = CallbackPayloads()
         self.ready = asyncio.Event()
         self.polling = settings.telegram_webhook_url is None
         self.typing_after = TYPING_AFTER_SECONDS
@@ -151,6 +107,10 @@ class TelegramChannel:
         if not self.polling:
             builder = builder.updater(None)
         self.application = builder.build()
+        self.sender = TelegramSender(
+            settings, self.application.bot, self.seen, connected=self.ready
+        )
+        self.payloads = self.sender.payloads
         # Whatever a handler sends answers the update it handles: a reply (rate_limit.py).
         # One handler per button family, the first that matches handles the press: a
         # recruiter's buttons under a summary, the buttons under a nudge, else a person's answer.
@@ -255,9 +215,10 @@ class TelegramChannel:
             typing.cancel()
         # One turn, one message: Rasa's bubbles joined, so that no reply waits for the chat's
         # pace and the person sees one answer (bot/turns.py).
+        sender = self.sender
         try:
-            for reply in one_message_per_turn(turn, TEXT_LIMIT, CAPTION_LIMIT):
-                await self._send(chat.id, reply)
+            for reply in one_message_per_turn(turn, sender.text_limit, sender.caption_limit):
+                await sender.reply(chat.id, reply)
         finally:
             self.conversations.delivered()
 
@@ -271,23 +232,6 @@ class TelegramChannel:
                 # Only a courtesy: the reply itself is what matters.
                 logger.info("Typing indicator failed: %s", type(error).__name__)
             await asyncio.sleep(TYPING_EVERY_SECONDS)
-
-    async def _send(self, chat_id: int, reply: Reply) -> None:
-        bot = self.application.bot
-        markup = keyboard(reply, self.payloads)
-        if reply.document is not None:
-            # Only ever to the chat the request came from: the export is the person's own.
-            document = InputFile(reply.document.content, filename=reply.document.filename)
-            sent = await bot.send_document(chat_id, document, caption=reply.text)
-        elif reply.image:
-            sent = await bot.send_photo(
-                chat_id, reply.image, caption=reply.text, reply_markup=markup
-            )
-        elif reply.text:
-            sent = await bot.send_message(chat_id, reply.text, reply_markup=markup)
-        else:
-            return
-        self.seen.note(sent.message_id, sent=True)
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

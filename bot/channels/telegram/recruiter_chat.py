@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from telegram import Update
 
-from bot.channels.telegram.sender import keyboard
+from bot.channels.telegram.keyboards import keyboard
 from core.db import in_thread
 from core.languages import reader_language
 from core.settings import Settings

@@ -1,20 +1,23 @@
-"""Telegram out, for the outbox: summaries and notices to recruiters, nudges and status
-messages to people, and finding a send that a restart cut off.
+"""Telegram as a Channel: the replies in a person's chat, and for the outbox summaries and
+notices to recruiters, nudges and status messages to people, with the search for a send that a
+restart cut off.
 
 How a send cut off by a restart is found again: docs/architecture.md, "The outbox".
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.channels import Ambiguous, Blocked, PermanentError, RetryLater, Superseded
+from bot.channels.telegram.keyboards import BUTTONS, CallbackPayloads, keyboard, reply_keyboard
+from bot.rasa_client import Reply
 from core.settings import Settings
 from store.channels import TELEGRAM, can_address
 from store.outbox import Claimed
@@ -22,6 +25,8 @@ from store.outbox import Claimed
 logger = logging.getLogger(__name__)
 
 NOT_MODIFIED = "message is not modified"
+TEXT_LIMIT = 4096  # characters of a message's text, as Telegram counts them
+CAPTION_LIMIT = 1024  # characters of a photo's or document's caption
 
 
 class MessageIds:
@@ -67,33 +72,64 @@ class MessageIds:
         return max(recorded or 0, self.newest) or None
 
 
-def keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    """The recruiter's buttons of a summary, one per row."""
-    rows = [
-        [InlineKeyboardButton(title, callback_data=data)]
-        for title, data in payload.get("buttons") or []
-    ]
-    return InlineKeyboardMarkup(rows) if rows else None
-
-
 class TelegramSender:
-    """The outbox's sender for Telegram (a Sender), through the gateway's Bot."""
+    """Telegram as a Channel, through the gateway's Bot.
 
-    channel = TELEGRAM
+    `connected` is set once the Bot is (bot/channels/telegram/channel.py starts it); without
+    one the Bot is taken to be connected.
+    """
+
+    name = TELEGRAM
+    buttons = BUTTONS
+    text_limit = TEXT_LIMIT
+    caption_limit = CAPTION_LIMIT
 
     def __init__(
         self,
         settings: Settings,
-        bot: Callable[[], Awaitable[Bot | None]],
-        seen: MessageIds,
+        bot: Bot,
+        seen: MessageIds | None = None,
+        *,
+        connected: asyncio.Event | None = None,
+        payloads: CallbackPayloads | None = None,
     ) -> None:
         self.settings = settings
-        self._bot = bot
-        self.seen = seen
+        self.bot = bot
+        self.seen = seen or MessageIds()
+        self.payloads = payloads or CallbackPayloads()
+        self._connected = connected
+
+    async def reply(self, recipient: int | str, message: Reply) -> None:
+        """Send one message of a turn's answer to the chat the person wrote in."""
+        bot = self.bot
+        chat_id = int(recipient)
+        markup = reply_keyboard(message, self.payloads)
+        if message.document is not None:
+            # Only ever to the chat the request came from: the export is the person's own.
+            document = InputFile(message.document.content, filename=message.document.filename)
+            sent = await bot.send_document(chat_id, document, caption=message.text)
+        elif message.image:
+            sent = await bot.send_photo(
+                chat_id, message.image, caption=message.text, reply_markup=markup
+            )
+        elif message.text:
+            sent = await bot.send_message(chat_id, message.text, reply_markup=markup)
+        else:
+            return
+        self.seen.note(sent.message_id, sent=True)
+
+    async def can_reach(self, recipient: str) -> bool:
+        """Any time, unless the person blocked the bot: a 403 marks their identity blocked
+        (ChannelIdentity.blocked_at, cleared when they ask for nudges again), and the store
+        offers no blocked identity for a nudge, so every chat that gets here can be reached."""
+        return True
+
+    def _is_connected(self) -> bool:
+        return self._connected is None or self._connected.is_set()
 
     async def ready(self) -> bool:
         """Whether the Bot is connected (it is not yet while the gateway starts)."""
-        return await self._bot() is not None
+        return self._is_connected()
 
     def floor(self, recipient: str, recorded: int | None) -> int | None:
         """Where a cut-off send to a chat can start (MessageIds.floor)."""
@@ -101,9 +137,9 @@ class TelegramSender:
 
     async def send(self, row: Claimed, still_mine: Callable[[], Awaitable[bool]]) -> str | None:
         """Send the row to its chat; Telegram's message id."""
-        bot = await self._bot()
-        if bot is None:
+        if not self._is_connected():
             raise RetryLater("Telegram is not connected yet", delay=5.0)
+        bot = self.bot
         if not can_address(TELEGRAM, row.recipient):
             raise PermanentError("not a Telegram chat id")
         chat_id = int(row.recipient)
