@@ -30,8 +30,8 @@ from store.profiles import has_consent
 
 BATCH = 50
 CLAIM_TRIES = 3
-# Rows looked at beyond those wanted, for chats busy elsewhere and rows other lanes are
-# claiming (the worker's six lanes and a few more).
+# Rows looked at beyond those wanted, by default: for chats busy elsewhere and rows that other
+# claimers are taking meanwhile. The outbox worker passes its own, from its number of lanes.
 SPARE = 10
 
 # (recipient, newest id recorded) -> where a cut-off send can start.
