@@ -172,7 +172,7 @@ class ActionWithdrawConsent(Action):
             if seeker is None:
                 return False
             if purpose != "profile":
-                withdraw_consent(session, seeker, purpose, channel)
+                withdraw_consent(seeker, purpose, channel, session=session)
             return True
 
         try:

@@ -90,7 +90,7 @@ def ask(session: Session, sender_id: str, language: str, days: int) -> Reply:
     seeker = _seeker(session, sender_id)
     if seeker is None:
         return NEEDS_PROFILE
-    existing = open_handover(session, seeker)
+    existing = open_handover(seeker, session=session)
     if existing is not None:
         logger.info("Handover %s is still open; answering with its status", existing.id)
         return status_reply(existing, language, days)
@@ -108,11 +108,14 @@ def create(
         # open handovers refuses this one, and only this insert is undone (not the consents).
         with session.begin_nested():
             requested = request_handover(
-                session, seeker=seeker, share_support_needs=share_support_needs, now=utcnow()
+                session=session,
+                seeker=seeker,
+                share_support_needs=share_support_needs,
+                now=utcnow(),
             )
     except IntegrityError:
         logger.info("Job seeker %s got a handover from a request at the same time", seeker.id)
-        return status_reply(open_handover(session, seeker), language, days)
+        return status_reply(open_handover(seeker, session=session), language, days)
     handover = requested.handover
     if not requested.created:
         logger.info("Handover %s is still open; none was made", handover.id)
@@ -251,7 +254,7 @@ class ActionHandoverStatus(Action):
 
         def read(session: Session) -> Reply:
             seeker = _seeker(session, sender_id)
-            handover = None if seeker is None else open_handover(session, seeker)
+            handover = None if seeker is None else open_handover(seeker, session=session)
             return status_reply(handover, language, days)
 
         try:

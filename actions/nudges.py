@@ -138,9 +138,11 @@ def set_frequency(
     session: Session, seeker: JobSeeker, channel: str, wanted: str, language: str
 ) -> list[Said]:
     """A frequency or a step (less, more) chosen; a yes to nudges too."""
-    before = current_frequency(session, seeker)
+    before = current_frequency(seeker, session=session)
     target = stepped(before, wanted) if wanted in RELATIVE else wanted
-    choice = want_nudges(session, seeker, frequency=target, channel=channel, end_pause=False)
+    choice = want_nudges(
+        seeker, session=session, frequency=target, channel=channel, end_pause=False
+    )
     if wanted in RELATIVE and target == before:
         limit = "utter_nudges_most_often" if wanted == "more" else "utter_nudges_least_often"
         return [Said(limit)]
@@ -157,12 +159,12 @@ async def stop(tracker: Tracker, *, quiet_when_off: bool = False) -> list[Said]:
 
     def work(session: Session) -> list[Said]:
         seeker = consented_job_seeker(session=session, channel=channel, channel_user_id=user_id)
-        was_on = seeker is not None and current_frequency(session, seeker) != "off"
+        was_on = seeker is not None and current_frequency(seeker, session=session) != "off"
         if quiet_when_off and not was_on:
             return []
         if seeker is None:
             return [Said("utter_nudges_none_sent")]
-        withdraw_consent(session, seeker, "nudges", channel)
+        withdraw_consent(seeker, "nudges", channel, session=session)
         logger.info("Nudges stopped in the chat for job seeker %s", seeker.id)
         return [Said("utter_consent_withdrawn_nudges")]
 
@@ -189,7 +191,7 @@ class ActionAskNudgesConsent(Action):
 
         def unanswered(session: Session) -> bool:
             seeker = _profile_owner(session, tracker.sender_id)
-            return seeker is not None and not has_nudge_answer(session, seeker)
+            return seeker is not None and not has_nudge_answer(seeker, session=session)
 
         try:
             ask = await in_session(unanswered)
@@ -216,7 +218,7 @@ class ActionNudgesConsent(Action):
         if tracker.get_intent_of_latest_message(skip_fallback_intent=False) == "deny":
 
             def decline(session: Session, seeker: JobSeeker, channel: str) -> list[Said]:
-                withdraw_consent(session, seeker, "nudges", channel)
+                withdraw_consent(seeker, "nudges", channel, session=session)
                 return [Said("utter_nudges_declined")]
 
             said = await _change(tracker, decline, needs_push=False)
@@ -277,9 +279,9 @@ class ActionNudgesResume(Action):
         def resume(session: Session, seeker: JobSeeker, channel: str) -> list[Said]:
             target = wanted if wanted in CHOSEN_FREQUENCIES else None
             if wanted in RELATIVE:
-                target = stepped(current_frequency(session, seeker), str(wanted))
+                target = stepped(current_frequency(seeker, session=session), str(wanted))
             choice = want_nudges(
-                session, seeker, frequency=target, channel=channel, end_pause=True
+                seeker, session=session, frequency=target, channel=channel, end_pause=True
             )
             said = [
                 Said(
@@ -323,20 +325,22 @@ class ActionNudgesPause(Action):
         language = current_language(tracker)
 
         def change(session: Session, seeker: JobSeeker, channel: str) -> list[Said] | None:
-            if current_frequency(session, seeker) == "off":
+            if current_frequency(seeker, session=session) == "off":
                 return [Said("utter_nudges_none_to_pause")]
             if pause is None:
                 return [Said("utter_nudges_pause_unclear")] if answering else None
             said = []
             if frequency is not None:
-                want_nudges(session, seeker, frequency=frequency, channel=channel, end_pause=False)
+                want_nudges(
+                    seeker, session=session, frequency=frequency, channel=channel, end_pause=False
+                )
                 said.append(
                     Said(
                         "utter_nudges_frequency_set",
                         {"frequency": FREQUENCY_NAMES[language][frequency]},
                     )
                 )
-            pause_nudges(session, seeker, pause.until)
+            pause_nudges(seeker, pause.until, session=session)
             day = day_in_words(pause.last_day, language, now.astimezone(AMSTERDAM).date())
             response = "utter_nudges_paused_capped" if pause.capped else "utter_nudges_paused"
             return [Said(response, {"date": day}), *said]

@@ -63,7 +63,7 @@ class DataRights:
     async def _redact(self, sender: str, since: float) -> None:
         def work() -> int:
             with session_scope(self.engine) as session:
-                return redact_events(session, sender, since, redact_health)
+                return redact_events(sender, since, redact_health, session=session)
 
         try:
             await asyncio.to_thread(work)
@@ -101,7 +101,7 @@ class DataRights:
     async def _delete(self, sender: str, reply: Reply) -> Reply:
         def work() -> None:
             with session_scope(self.engine) as session:
-                delete_sender(session, sender, reason="request")
+                delete_sender(sender, session=session, reason="request")
 
         try:
             await asyncio.to_thread(work)

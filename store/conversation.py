@@ -53,7 +53,7 @@ def _iso(timestamp: float | None) -> str | None:
     return datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
 
 
-def conversation(session: Session, sender_ids: Sequence[str]) -> list[dict[str, Any]]:
+def conversation(sender_ids: Sequence[str], *, session: Session) -> list[dict[str, Any]]:
     """What the person and the bot said, oldest first, in the export format."""
     connection = session.connection()
     if not sender_ids or not has_events_table(connection):
@@ -73,7 +73,7 @@ def conversation(session: Session, sender_ids: Sequence[str]) -> list[dict[str, 
     return said
 
 
-def delete_conversations(session: Session, sender_ids: Sequence[str]) -> int:
+def delete_conversations(sender_ids: Sequence[str], *, session: Session) -> int:
     """Remove every event of these conversations; the number of rows removed."""
     connection = session.connection()
     if not sender_ids or not has_events_table(connection):
@@ -82,7 +82,7 @@ def delete_conversations(session: Session, sender_ids: Sequence[str]) -> int:
     return int(result.rowcount or 0)
 
 
-def last_activity(session: Session) -> dict[str, float]:
+def last_activity(*, session: Session) -> dict[str, float]:
     """Per conversation, the time of its newest event (a Unix timestamp)."""
     connection = session.connection()
     if not has_events_table(connection):
@@ -104,7 +104,7 @@ def _rewrite(value: Any, redact: Callable[[str], str]) -> Any:
 
 
 def redact_events(
-    session: Session, sender_id: str, since: float, redact: Callable[[str], str]
+    sender_id: str, since: float, redact: Callable[[str], str], *, session: Session
 ) -> int:
     """Rewrite every string in this conversation's events from `since` on; rows changed.
 

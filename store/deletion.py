@@ -36,7 +36,7 @@ class Deleted:
     recruiters_told: int
 
 
-def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
+def withdraw_open_handovers(job_seeker: JobSeeker, *, session: Session) -> int:
     """Close every open handover and queue a notice without personal details to its recruiter."""
     told = 0
     handovers = session.scalars(
@@ -56,8 +56,8 @@ def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
         )
         # No handover id: the handover goes with the person, the notice stays.
         notify_recruiter(
-            session,
             recruiter,
+            session=session,
             key=f"withdrawn:{handover.id}:{uuid4().hex}",
             payload={"kind": "handover_withdrawn", "text": text},
             handover_id=None,
@@ -67,20 +67,20 @@ def withdraw_open_handovers(session: Session, job_seeker: JobSeeker) -> int:
     return told
 
 
-def delete_job_seeker(session: Session, job_seeker: JobSeeker, reason: str) -> Deleted:
+def delete_job_seeker(job_seeker: JobSeeker, reason: str, *, session: Session) -> Deleted:
     """Delete one person everywhere, in the caller's transaction."""
     if reason not in DELETION_REASONS:
         raise ValueError(f"unknown deletion reason {reason!r}")
-    told = withdraw_open_handovers(session, job_seeker)
-    events = delete_conversations(session, job_seeker.sender_ids())
-    jobs = remove_person_jobs(session, job_seeker.id)
+    told = withdraw_open_handovers(job_seeker, session=session)
+    events = delete_conversations(job_seeker.sender_ids(), session=session)
+    jobs = remove_person_jobs(job_seeker.id, session=session)
     session.delete(job_seeker)
     session.add(DeletionRecord(reason=reason))
     session.flush()
     return Deleted(job_seekers=1, events=events, jobs=jobs, recruiters_told=told)
 
 
-def delete_sender(session: Session, sender_id: str, reason: str = "request") -> Deleted:
+def delete_sender(sender_id: str, reason: str = "request", *, session: Session) -> Deleted:
     """Delete the person behind a conversation id (`telegram:123`), or just the conversation.
 
     Someone who never gave consent has no profile, but their conversation is removed too.
@@ -88,14 +88,16 @@ def delete_sender(session: Session, sender_id: str, reason: str = "request") -> 
     channel, _, user_id = sender_id.partition(":")
     seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
     if seeker is not None:
-        return delete_job_seeker(session, seeker, reason)
-    events = delete_conversations(session, [sender_id])
+        return delete_job_seeker(seeker, reason, session=session)
+    events = delete_conversations([sender_id], session=session)
     if events:
         session.add(DeletionRecord(reason=reason))
     return Deleted(job_seekers=0, events=events, jobs=0, recruiters_told=0)
 
 
-def withdraw_consent(session: Session, job_seeker: JobSeeker, purpose: str, channel: str) -> None:
+def withdraw_consent(
+    job_seeker: JobSeeker, purpose: str, channel: str, *, session: Session
+) -> None:
     """Record a withdrawal and stop what the consent allowed.
 
     nudges: no more nudges (frequency off, the scheduled job removed); share_with_recruiter:
@@ -107,7 +109,7 @@ def withdraw_consent(session: Session, job_seeker: JobSeeker, purpose: str, chan
         session=session, job_seeker=job_seeker, purpose=purpose, given=False, channel=channel
     )
     if purpose == "nudges":
-        stop_nudges(session, job_seeker.id)
+        stop_nudges(job_seeker.id, session=session)
     elif purpose == "share_with_recruiter":
-        withdraw_open_handovers(session, job_seeker)
+        withdraw_open_handovers(job_seeker, session=session)
     session.flush()

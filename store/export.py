@@ -106,5 +106,5 @@ def export_job_seeker(*, session: Session, channel: str, channel_user_id: str) -
         "success_moments": [
             {"text": moment.text, "at": iso(moment.at)} for moment in seeker.success_moments
         ],
-        "conversation": conversation(session, seeker.sender_ids()),
+        "conversation": conversation(seeker.sender_ids(), session=session),
     }

@@ -65,7 +65,7 @@ def profile_ready(seeker: JobSeeker) -> bool:
     )
 
 
-def open_handover(session: Session, seeker: JobSeeker) -> Handover | None:
+def open_handover(seeker: JobSeeker, *, session: Session) -> Handover | None:
     """The person's open handover, if any (there is at most one)."""
     return session.scalars(
         select(Handover).where(
@@ -74,7 +74,7 @@ def open_handover(session: Session, seeker: JobSeeker) -> Handover | None:
     ).one_or_none()
 
 
-def latest_handover(session: Session, seeker: JobSeeker) -> Handover | None:
+def latest_handover(seeker: JobSeeker, *, session: Session) -> Handover | None:
     """The person's newest handover, open or not."""
     return session.scalars(
         select(Handover)
@@ -97,7 +97,7 @@ def buttons(status: str, language: str, handover_id: int) -> list[tuple[str, str
     ]
 
 
-def summary_for(session: Session, handover: Handover, language: str) -> Summary:
+def summary_for(handover: Handover, language: str, *, session: Session) -> Summary:
     """The summary of a handover as it stands, in `language`."""
     seeker = handover.job_seeker
     moments = [moment.text for moment in seeker.success_moments]
@@ -114,8 +114,8 @@ def summary_for(session: Session, handover: Handover, language: str) -> Summary:
 
 
 def _queue(
-    session: Session,
     *,
+    session: Session,
     key: str,
     channel: str,
     recipient: str,
@@ -136,9 +136,9 @@ def _queue(
 
 
 def notify_recruiter(
-    session: Session,
     recruiter: Recruiter,
     *,
+    session: Session,
     key: str,
     payload: dict[str, Any],
     handover_id: int | None,
@@ -158,15 +158,15 @@ def notify_recruiter(
             )
 
 
-def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) -> None:
+def queue_summary(handover: Handover, recruiter: Recruiter, *, session: Session) -> None:
     """Queue the summary to the recruiter's Telegram chat and/or e-mail address."""
     language = reader_language(recruiter.languages)
-    summary = summary_for(session, handover, language)
+    summary = summary_for(handover, language, session=session)
     handover.summary = summary.plain_text()
     base = f"handover:{handover.id}:recruiter:{recruiter.id}"
     if recruiter.telegram_chat_id:
         _queue(
-            session,
+            session=session,
             key=f"{base}:{TELEGRAM}",
             channel=TELEGRAM,
             recipient=recruiter.telegram_chat_id,
@@ -182,7 +182,7 @@ def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) ->
         )
     if recruiter.email:
         _queue(
-            session,
+            session=session,
             key=f"{base}:{EMAIL}",
             channel=EMAIL,
             recipient=recruiter.email,
@@ -199,7 +199,7 @@ def queue_summary(session: Session, handover: Handover, recruiter: Recruiter) ->
         )
 
 
-def tell_person(session: Session, handover: Handover, what: str, **values: Any) -> None:
+def tell_person(handover: Handover, what: str, *, session: Session, **values: Any) -> None:
     """Queue a message to the person on each of their channels."""
     seeker = handover.job_seeker
     recruiter = handover.recruiter
@@ -209,7 +209,7 @@ def tell_person(session: Session, handover: Handover, what: str, **values: Any) 
     message = phrase(f"person.handover.{what}", seeker.language, **values)
     for identity in seeker.identities:
         _queue(
-            session,
+            session=session,
             key=f"handover:{handover.id}:person:{what}:{identity.id}:{uuid4().hex}",
             channel=identity.channel,
             recipient=identity.channel_user_id,
@@ -219,12 +219,12 @@ def tell_person(session: Session, handover: Handover, what: str, **values: Any) 
         )
 
 
-def assign(session: Session, handover: Handover, now: datetime) -> Recruiter | None:
+def assign(handover: Handover, now: datetime, *, session: Session) -> Recruiter | None:
     """Route the handover to the next recruiter (never one who had it) and queue the summary."""
     seeker = handover.job_seeker
     profile = profile_dict(seeker)
     tried = set(handover.tried_recruiter_ids or [])
-    pool = [c for c in candidates(session, now) if c.id not in tried]
+    pool = [c for c in candidates(now, session=session) if c.id not in tried]
     chosen = route(pool, place=profile["place"], sectors=profile["sectors"] + profile["roles"])
     if chosen is None:
         return None
@@ -236,7 +236,7 @@ def assign(session: Session, handover: Handover, now: datetime) -> Recruiter | N
     handover.assigned_at = now
     handover.tried_recruiter_ids = sorted(tried | {recruiter.id})
     session.flush()
-    queue_summary(session, handover, recruiter)
+    queue_summary(handover, recruiter, session=session)
     session.flush()
     return recruiter
 
@@ -251,10 +251,10 @@ class Requested:
 
 
 def request_handover(
-    session: Session, *, seeker: JobSeeker, share_support_needs: bool, now: datetime
+    *, session: Session, seeker: JobSeeker, share_support_needs: bool, now: datetime
 ) -> Requested:
     """Create and route a handover, or return the open one; the caller checked the consents."""
-    existing = open_handover(session, seeker)
+    existing = open_handover(seeker, session=session)
     if existing is not None:
         return Requested(handover=existing, created=False, recruiter=existing.recruiter)
     handover = Handover(
@@ -268,7 +268,7 @@ def request_handover(
     session.add(handover)
     session.flush()
     session.refresh(handover)
-    recruiter = assign(session, handover, now)
+    recruiter = assign(handover, now, session=session)
     return Requested(handover=handover, created=True, recruiter=recruiter)
 
 
@@ -292,7 +292,7 @@ def status_text(handover: Handover | None, language: str, contact_days: int) -> 
     return phrase(f"person.handover.status_{handover.status}", language, **values)
 
 
-def mark_delivered(session: Session, handover_id: int, now: datetime) -> None:
+def mark_delivered(handover_id: int, now: datetime, *, session: Session) -> None:
     """A summary reached the recruiter: `requested` becomes `delivered`."""
     handover = session.get(Handover, handover_id)
     if handover is not None and handover.status == "requested":
@@ -302,8 +302,8 @@ def mark_delivered(session: Session, handover_id: int, now: datetime) -> None:
 
 
 def apply_action(
-    session: Session,
     *,
+    session: Session,
     handover_id: int,
     recruiter_id: int,
     action: str,
@@ -326,37 +326,37 @@ def apply_action(
     if action == "accept":
         handover.status = "accepted"
         handover.accepted_at = now
-        tell_person(session, handover, "accept")
+        tell_person(handover, "accept", session=session)
     elif action == "contacted":
         handover.accepted_at = handover.accepted_at or now
         handover.status = "contacted"
-        tell_person(session, handover, "contacted")
+        tell_person(handover, "contacted", session=session)
     elif action == "placed":
         handover.status = "placed"
         handover.closed_at = now
-        stop_nudges(session, handover.job_seeker_id)  # at work: no more nudges
-        tell_person(session, handover, "placed")
+        stop_nudges(handover.job_seeker_id, session=session)  # at work: no more nudges
+        tell_person(handover, "placed", session=session)
     elif handover.status in ("requested", "delivered"):
         # Not a fit before taking it on: the next recruiter gets a chance.
         name = first_name(recruiter.name)
-        tell_person(session, handover, "declined", recruiter=name)
-        if assign(session, handover, now) is not None:
-            tell_person(session, handover, "reassigned", days=contact_days)
+        tell_person(handover, "declined", session=session, recruiter=name)
+        if assign(handover, now, session=session) is not None:
+            tell_person(handover, "reassigned", session=session, days=contact_days)
         else:
             handover.recruiter = None
             handover.recruiter_id = None
             handover.status = "requested"
-            tell_person(session, handover, "searching")
+            tell_person(handover, "searching", session=session)
     else:
         handover.status = "closed"
         handover.closed_at = now
-        tell_person(session, handover, "closed")
+        tell_person(handover, "closed", session=session)
     session.flush()
     return handover
 
 
 def reroute_overdue(
-    session: Session, *, now: datetime, accept_working_days: int, contact_days: int
+    *, session: Session, now: datetime, accept_working_days: int, contact_days: int
 ) -> int:
     """Pass on handovers nobody took on in time, and route those still without a recruiter.
 
@@ -379,25 +379,25 @@ def reroute_overdue(
             since = as_utc(handover.assigned_at or handover.created_at)
             if add_working_days(since, accept_working_days) > now:
                 continue
-        if assign(session, handover, now) is None:
+        if assign(handover, now, session=session) is None:
             continue
         if previous is not None:
             language = reader_language(previous.languages)
             text = phrase("recruiter.notice.rerouted", language, id=handover.id)
             notify_recruiter(
-                session,
                 previous,
+                session=session,
                 key=f"handover:{handover.id}:rerouted:{previous.id}",
                 payload={"kind": "handover_rerouted", "text": text},
                 handover_id=handover.id,
             )
-        tell_person(session, handover, "reassigned", days=contact_days)
+        tell_person(handover, "reassigned", session=session, days=contact_days)
         moved += 1
     session.flush()
     return moved
 
 
-def recruiter_handovers(session: Session, recruiter_id: int) -> list[Handover]:
+def recruiter_handovers(recruiter_id: int, *, session: Session) -> list[Handover]:
     """A recruiter's handovers, newest first."""
     return list(
         session.scalars(

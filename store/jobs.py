@@ -34,7 +34,7 @@ def person_job_ids(job_seeker_id: int) -> list[str]:
     return [nudge_job_id(job_seeker_id)]
 
 
-def remove_person_jobs(session: Session, job_seeker_id: int) -> int:
+def remove_person_jobs(job_seeker_id: int, *, session: Session) -> int:
     """Remove a person's scheduled jobs; the number removed."""
     connection = session.connection()
     if not inspect(connection).has_table(JOBS_TABLE):
@@ -43,11 +43,11 @@ def remove_person_jobs(session: Session, job_seeker_id: int) -> int:
     return int(result.rowcount or 0)
 
 
-def stop_nudges(session: Session, job_seeker_id: int) -> None:
+def stop_nudges(job_seeker_id: int, *, session: Session) -> None:
     """No more nudges for a person (consent withdrawn, or at work): frequency off, job gone."""
     settings = session.get(NudgeSettings, job_seeker_id)
     if settings is None:
         session.add(NudgeSettings(job_seeker_id=job_seeker_id, frequency="off"))
     else:
         settings.frequency = "off"
-    remove_person_jobs(session, job_seeker_id)
+    remove_person_jobs(job_seeker_id, session=session)

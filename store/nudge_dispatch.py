@@ -106,7 +106,7 @@ class Person:
         return (channel, user) if can_address(channel, user) else None
 
 
-def _person(session: Session, job_seeker_id: Any) -> Person | None:
+def _person(job_seeker_id: Any, *, session: Session) -> Person | None:
     """The person `job_seeker_id` (a value, or a subquery giving one); None if gone."""
     reachable = (
         select(ChannelIdentity.channel + literal(":") + ChannelIdentity.channel_user_id)
@@ -149,7 +149,7 @@ def _person(session: Session, job_seeker_id: Any) -> Person | None:
     )
 
 
-def _frequency(session: Session, job_seeker_id: int) -> tuple[str, datetime | None]:
+def _frequency(job_seeker_id: int, *, session: Session) -> tuple[str, datetime | None]:
     """A person's frequency and pause end."""
     settings = session.get(NudgeSettings, job_seeker_id)
     if settings is None:
@@ -158,7 +158,7 @@ def _frequency(session: Session, job_seeker_id: int) -> tuple[str, datetime | No
     return settings.frequency, paused
 
 
-def last_due(session: Session, job_seeker_id: int) -> datetime | None:
+def last_due(job_seeker_id: int, *, session: Session) -> datetime | None:
     """The latest due moment in a person's nudge log (sent, failed or missed alike)."""
     latest = session.scalar(
         select(func.max(NudgeLog.due_at)).where(NudgeLog.job_seeker_id == job_seeker_id)
@@ -171,22 +171,22 @@ def last_due(session: Session, job_seeker_id: int) -> datetime | None:
 
 
 def plan_next(
-    session: Session, job_seeker_id: int, now: datetime, rules: Rules = DEFAULT_RULES
+    job_seeker_id: int, now: datetime, rules: Rules = DEFAULT_RULES, *, session: Session
 ) -> datetime | None:
     """When the person's next nudge is due, from their settings and log."""
-    frequency, paused_until = _frequency(session, job_seeker_id)
+    frequency, paused_until = _frequency(job_seeker_id, session=session)
     return next_due(
         now=now,
         frequency=frequency,
         paused_until=paused_until,
-        last_sent_at=last_due(session, job_seeker_id),
+        last_sent_at=last_due(job_seeker_id, session=session),
         quiet=rules.quiet,
         first_after=rules.first_after,
     )
 
 
 def _content(
-    session: Session, seeker: Person, catalogue: Catalogue
+    seeker: Person, catalogue: Catalogue, *, session: Session
 ) -> tuple[str, str | None, str | None, str]:
     """(kind, module id, encouragement id, text) of the person's next nudge."""
     history = session.execute(
@@ -244,14 +244,14 @@ def buttons(kind: str, language: str, log_id: int) -> list[list[str]]:
 
 
 def _wanted(
-    session: Session, seeker: Person, now: datetime
+    seeker: Person, now: datetime, *, session: Session
 ) -> Literal["stopped", "paused"] | tuple[str, str]:
     """Where the person's nudge goes (channel, recipient), or why they get no nudge now
     (stopped | paused)."""
     if seeker.frequency == "off" or not seeker.said_yes:
         return "stopped"
     if seeker.placed:
-        stop_nudges(session, seeker.id)
+        stop_nudges(seeker.id, session=session)
         return "stopped"
     if seeker.address is None:
         return "stopped"  # not on a channel that can reach them unasked
@@ -261,8 +261,8 @@ def _wanted(
 
 
 def queue_nudge(
-    session: Session,
     *,
+    session: Session,
     catalogue: Catalogue,
     job_seeker_id: int,
     due_at: datetime,
@@ -274,16 +274,16 @@ def queue_nudge(
     status: queued | duplicate (another run queued it) | stopped | paused | deferred (quiet
     hours) | gone (the person was deleted).
     """
-    seeker = _person(session, job_seeker_id)
+    seeker = _person(job_seeker_id, session=session)
     if seeker is None:
         return "gone", None
-    address = _wanted(session, seeker, now)
+    address = _wanted(seeker, now, session=session)
     if isinstance(address, str):
         return address, None
     channel, recipient = address
     if in_quiet_hours(now, rules.quiet):
         return "deferred", None
-    kind, module_id, encouragement_id, text = _content(session, seeker, catalogue)
+    kind, module_id, encouragement_id, text = _content(seeker, catalogue, session=session)
     row = NudgeLog(
         job_seeker_id=job_seeker_id,
         kind=kind,
@@ -321,17 +321,17 @@ def queue_nudge(
 
 
 def send_check(
-    session: Session, *, nudge_log_id: int, now: datetime, rules: Rules = DEFAULT_RULES
+    *, session: Session, nudge_log_id: int, now: datetime, rules: Rules = DEFAULT_RULES
 ) -> Verdict:
     """Just before the outbox sends a nudge: "send", "cancel" (the person said stop, paused
     or is gone since it was queued), or the moment to wait for (quiet hours)."""
     seeker = _person(
-        session,
         select(NudgeLog.job_seeker_id).where(NudgeLog.id == nudge_log_id).scalar_subquery(),
+        session=session,
     )
     if seeker is None:  # the person (and so the log row) was deleted
         return "cancel"
-    if isinstance(_wanted(session, seeker, now), str):
+    if isinstance(_wanted(seeker, now, session=session), str):
         return "cancel"
     if in_quiet_hours(now, rules.quiet):
         return shift_out_of_quiet_hours(now, rules.quiet)
@@ -339,7 +339,7 @@ def send_check(
 
 
 def finish_nudge(
-    session: Session, *, nudge_log_id: int, status: str, detail: str | None, now: datetime
+    *, session: Session, nudge_log_id: int, status: str, detail: str | None, now: datetime
 ) -> None:
     """Record how a queued nudge ended: sent | failed | cancelled | blocked. A blocked bot
     marks the person's Telegram identity unreachable and stops their nudges."""
@@ -363,11 +363,11 @@ def finish_nudge(
             )
         ):
             identity.blocked_at = now
-        stop_nudges(session, job_seeker_id)
+        stop_nudges(job_seeker_id, session=session)
 
 
 def record_missed(
-    session: Session, *, job_seeker_id: int, due_at: datetime, now: datetime
+    *, session: Session, job_seeker_id: int, due_at: datetime, now: datetime
 ) -> bool:
     """Log a nudge the gateway was down for beyond the grace window; False if already logged."""
     if session.get(JobSeeker, job_seeker_id) is None:
@@ -385,14 +385,14 @@ def record_missed(
 
 
 def record_completion(
-    session: Session, *, nudge_log_id: int, channel: str, channel_user_id: str, now: datetime
+    *, session: Session, nudge_log_id: int, channel: str, channel_user_id: str, now: datetime
 ) -> bool:
     """The person pressed "Ik heb hem gedaan" on a module nudge; False if it is not theirs."""
     row = session.get(NudgeLog, nudge_log_id)
     if (
         row is None
         or row.kind != MODULE
-        or row.job_seeker_id != owner(session, channel, channel_user_id)
+        or row.job_seeker_id != owner(channel, channel_user_id, session=session)
     ):
         return False
     if row.completed_at is None:
@@ -400,7 +400,7 @@ def record_completion(
     return True
 
 
-def owner(session: Session, channel: str, channel_user_id: str) -> int | None:
+def owner(channel: str, channel_user_id: str, *, session: Session) -> int | None:
     """The job seeker behind a channel identity."""
     return session.scalar(
         select(ChannelIdentity.job_seeker_id).where(

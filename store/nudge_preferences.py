@@ -33,7 +33,7 @@ class NudgeChoice:
     ever_sent: bool  # a nudge was ever planned for this person
 
 
-def _settings(session: Session, job_seeker: JobSeeker) -> NudgeSettings:
+def _settings(job_seeker: JobSeeker, *, session: Session) -> NudgeSettings:
     settings = session.get(NudgeSettings, job_seeker.id)
     if settings is None:
         settings = NudgeSettings(job_seeker_id=job_seeker.id, frequency=DEFAULT_FREQUENCY)
@@ -41,7 +41,7 @@ def _settings(session: Session, job_seeker: JobSeeker) -> NudgeSettings:
     return settings
 
 
-def has_nudge_answer(session: Session, job_seeker: JobSeeker) -> bool:
+def has_nudge_answer(job_seeker: JobSeeker, *, session: Session) -> bool:
     """Whether the person ever said yes or no to nudges."""
     return bool(
         session.scalar(
@@ -52,7 +52,7 @@ def has_nudge_answer(session: Session, job_seeker: JobSeeker) -> bool:
     )
 
 
-def current_frequency(session: Session, job_seeker: JobSeeker) -> str:
+def current_frequency(job_seeker: JobSeeker, *, session: Session) -> str:
     """The person's frequency: `off` unless they said yes to nudges."""
     if not has_consent(session=session, job_seeker=job_seeker, purpose="nudges"):
         return "off"
@@ -61,9 +61,9 @@ def current_frequency(session: Session, job_seeker: JobSeeker) -> str:
 
 
 def want_nudges(
-    session: Session,
     job_seeker: JobSeeker,
     *,
+    session: Session,
     frequency: str | None,
     channel: str,
     end_pause: bool,
@@ -77,7 +77,7 @@ def want_nudges(
         record_consent(
             session=session, job_seeker=job_seeker, purpose="nudges", given=True, channel=channel
         )
-    settings = _settings(session, job_seeker)
+    settings = _settings(job_seeker, session=session)
     if frequency is not None:
         settings.frequency = frequency
     elif settings.frequency not in CHOSEN_FREQUENCIES:
@@ -90,7 +90,7 @@ def want_nudges(
         for identity in job_seeker.identities:
             if identity.channel == channel:
                 identity.blocked_at = None
-    remove_person_jobs(session, job_seeker.id)
+    remove_person_jobs(job_seeker.id, session=session)
     session.flush()
     ever_sent = session.scalar(select(exists().where(NudgeLog.job_seeker_id == job_seeker.id)))
     return NudgeChoice(
@@ -101,11 +101,11 @@ def want_nudges(
     )
 
 
-def pause_nudges(session: Session, job_seeker: JobSeeker, until: datetime) -> None:
+def pause_nudges(job_seeker: JobSeeker, until: datetime, *, session: Session) -> None:
     """No nudges before `until`; the job is planned anew from then."""
     if until.tzinfo is None:
         raise ValueError("until must be timezone-aware")
     # As UTC: SQLite keeps the wall time without its zone (see store.models.as_utc).
-    _settings(session, job_seeker).paused_until = until.astimezone(timezone.utc)
-    remove_person_jobs(session, job_seeker.id)
+    _settings(job_seeker, session=session).paused_until = until.astimezone(timezone.utc)
+    remove_person_jobs(job_seeker.id, session=session)
     session.flush()

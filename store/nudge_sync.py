@@ -55,7 +55,7 @@ def _wanting_nudges() -> Any:
 
 
 def wanted_jobs(
-    session: Session, now: datetime, rules: Rules = DEFAULT_RULES
+    now: datetime, rules: Rules = DEFAULT_RULES, *, session: Session
 ) -> tuple[dict[int, datetime], list[int]]:
     """People who should have a nudge job and have none (with its due moment), and people
     who have one and should not.
@@ -78,18 +78,18 @@ def wanted_jobs(
 
     to_add: dict[int, datetime] = {}
     for seeker_id in people(missing):
-        due = plan_next(session, seeker_id, now, rules)
+        due = plan_next(seeker_id, now, rules, session=session)
         if due is not None:
             to_add[seeker_id] = due
     return to_add, people(unwanted)
 
 
-def queued_count(session: Session) -> int:
+def queued_count(*, session: Session) -> int:
     """Nudges queued for the outbox and not yet sent."""
     return session.scalar(select(func.count()).where(NudgeLog.status == "queued")) or 0
 
 
-def status_counts(session: Session, now: datetime) -> dict[str, Any]:
+def status_counts(now: datetime, *, session: Session) -> dict[str, Any]:
     """Figures for `werkmaatje nudges status`."""
     start_of_day = datetime.combine(now.astimezone(AMSTERDAM).date(), datetime.min.time())
     today = start_of_day.replace(tzinfo=AMSTERDAM).astimezone(timezone.utc)

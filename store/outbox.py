@@ -59,7 +59,7 @@ def _due(now: datetime) -> Any:
     )
 
 
-def last_numbered_id(session: Session, channel: str, recipient: str) -> int | None:
+def last_numbered_id(channel: str, recipient: str, *, session: Session) -> int | None:
     """The newest message id recorded for a chat on a channel that numbers its messages."""
     # On such a channel (store.channels.NUMBERED_MESSAGES) the provider id is a number.
     newest = session.scalar(
@@ -73,8 +73,8 @@ def last_numbered_id(session: Session, channel: str, recipient: str) -> int | No
 
 
 def claim(
-    session: Session,
     *,
+    session: Session,
     now: datetime,
     lease: timedelta,
     channels: tuple[str, ...],
@@ -89,7 +89,7 @@ def claim(
     than the newest id recorded (the gateway's own newest message id, see MessageIds)."""
     for _ in range(CLAIM_TRIES):
         claimed, lost, more = _claim_once(
-            session,
+            session=session,
             now=now,
             lease=lease,
             channels=channels,
@@ -103,8 +103,8 @@ def claim(
 
 
 def _claim_once(
-    session: Session,
     *,
+    session: Session,
     now: datetime,
     lease: timedelta,
     channels: tuple[str, ...],
@@ -165,7 +165,7 @@ def _claim_once(
         recovered = row.status == "sending"
         previous = row.previous_message_id
         if not recovered and row.channel in NUMBERED_MESSAGES:
-            previous = last_numbered_id(session, row.channel, row.recipient)
+            previous = last_numbered_id(row.channel, row.recipient, session=session)
             if row.channel in floors:
                 previous = floors[row.channel](row.recipient, previous)
         result = session.connection().execute(
@@ -197,7 +197,7 @@ def _claim_once(
     return claimed, lost, len(rows) > len(claimed)
 
 
-def renew_lease(session: Session, *, row: Claimed, until: datetime) -> bool:
+def renew_lease(*, session: Session, row: Claimed, until: datetime) -> bool:
     """Extend this worker's claim on a row; False when another worker claimed it since (each
     claim counts an attempt, so the attempt number tells whose claim it is)."""
     result = session.connection().execute(
@@ -213,7 +213,7 @@ def renew_lease(session: Session, *, row: Claimed, until: datetime) -> bool:
 
 
 def still_allowed(
-    session: Session, row: Claimed, now: datetime, rules: Rules = DEFAULT_RULES
+    row: Claimed, now: datetime, rules: Rules = DEFAULT_RULES, *, session: Session
 ) -> Verdict:
     """Whether the row may go out now ("send"), not any more ("cancel"), or the moment to wait
     for.
@@ -223,7 +223,7 @@ def still_allowed(
     """
     if row.payload.get("kind") == NUDGE_KIND:
         return send_check(
-            session, nudge_log_id=int(row.payload["nudge_log_id"]), now=now, rules=rules
+            session=session, nudge_log_id=int(row.payload["nudge_log_id"]), now=now, rules=rules
         )
     if row.payload.get("kind") != "handover_summary":
         return "send"
@@ -238,7 +238,7 @@ def still_allowed(
     return "send" if shared else "cancel"
 
 
-def put_back(session: Session, *, row: Claimed, until: datetime) -> None:
+def put_back(*, session: Session, row: Claimed, until: datetime) -> None:
     """Not now (a nudge in the quiet hours): back to pending until `until`, the attempt given
     back."""
     stored = session.get(OutboxMessage, row.id)
@@ -251,8 +251,8 @@ def put_back(session: Session, *, row: Claimed, until: datetime) -> None:
 
 
 def record_outcome(
-    session: Session,
     *,
+    session: Session,
     row: Claimed,
     status: str,
     detail: str | None,
@@ -274,7 +274,7 @@ def record_outcome(
         return
     if row.payload.get("kind") == NUDGE_KIND:
         finish_nudge(
-            session,
+            session=session,
             nudge_log_id=int(row.payload["nudge_log_id"]),
             status="blocked" if blocked else status,
             detail=None if status == "sent" else detail,
@@ -282,16 +282,11 @@ def record_outcome(
         )
     if status == "sent" and row.payload.get("kind") == "handover_summary":
         if row.handover_id:
-            mark_delivered(session, row.handover_id, now)
+            mark_delivered(row.handover_id, now, session=session)
 
 
 def retry_after(
-    session: Session,
-    *,
-    row: Claimed,
-    reason: str,
-    at: datetime,
-    keep_sending: bool,
+    *, session: Session, row: Claimed, reason: str, at: datetime, keep_sending: bool
 ) -> None:
     """A failed attempt, to be tried again at `at`. `keep_sending`: the row stays `sending`
     until then, and is looked for at the channel before it is sent again."""
@@ -307,7 +302,7 @@ def retry_after(
         stored.next_attempt_at = at
 
 
-def take_inbox(session: Session, *, channel: str, recipient: str, now: datetime) -> list[str]:
+def take_inbox(*, session: Session, channel: str, recipient: str, now: datetime) -> list[str]:
     """Messages waiting for a person on a channel that cannot be pushed to (the web chat):
     handed over with their next reply, oldest first."""
     rows = session.scalars(

@@ -25,8 +25,8 @@ def _items(values: Sequence[str]) -> list[str]:
 
 
 def add_recruiter(
-    session: Session,
     *,
+    session: Session,
     name: str,
     organisation: str,
     regions: Sequence[str] = (),
@@ -66,7 +66,7 @@ def add_recruiter(
     return recruiter
 
 
-def disable_recruiter(session: Session, recruiter_id: int) -> Recruiter:
+def disable_recruiter(recruiter_id: int, *, session: Session) -> Recruiter:
     """Stop routing to a recruiter; their handovers stay. LookupError when there is none."""
     recruiter = session.get(Recruiter, recruiter_id)
     if recruiter is None:
@@ -76,7 +76,7 @@ def disable_recruiter(session: Session, recruiter_id: int) -> Recruiter:
     return recruiter
 
 
-def _per_recruiter(session: Session, condition: ColumnElement[bool]) -> dict[int, int]:
+def _per_recruiter(condition: ColumnElement[bool], *, session: Session) -> dict[int, int]:
     """How many handovers meeting `condition` each recruiter has."""
     rows = session.execute(
         select(Handover.recruiter_id, func.count())
@@ -86,19 +86,19 @@ def _per_recruiter(session: Session, condition: ColumnElement[bool]) -> dict[int
     return {int(recruiter_id): int(count) for recruiter_id, count in rows if recruiter_id}
 
 
-def list_recruiters(session: Session) -> list[tuple[Recruiter, int]]:
+def list_recruiters(*, session: Session) -> list[tuple[Recruiter, int]]:
     """Every recruiter with their number of open handovers, oldest first."""
-    open_counts = _per_recruiter(session, Handover.status.in_(OPEN_HANDOVER_STATUSES))
+    open_counts = _per_recruiter(Handover.status.in_(OPEN_HANDOVER_STATUSES), session=session)
     recruiters = session.scalars(select(Recruiter).order_by(Recruiter.id)).all()
     return [(recruiter, open_counts.get(recruiter.id, 0)) for recruiter in recruiters]
 
 
-def candidates(session: Session, now: datetime) -> list[Candidate]:
+def candidates(now: datetime, *, session: Session) -> list[Candidate]:
     """The active recruiters with their load, as routing needs them."""
     week_ago = now - timedelta(days=7)
     # Counted by when a handover reached the recruiter: one that waited long still counts.
     this_week = _per_recruiter(
-        session, func.coalesce(Handover.assigned_at, Handover.created_at) >= week_ago
+        func.coalesce(Handover.assigned_at, Handover.created_at) >= week_ago, session=session
     )
     return [
         Candidate(
@@ -110,7 +110,7 @@ def candidates(session: Session, now: datetime) -> list[Candidate]:
             open_handovers=open_count,
             handovers_this_week=int(this_week.get(recruiter.id, 0)),
         )
-        for recruiter, open_count in list_recruiters(session)
+        for recruiter, open_count in list_recruiters(session=session)
         if recruiter.active
     ]
 
@@ -119,7 +119,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_login_token(session: Session, recruiter_id: int) -> str:
+def issue_login_token(recruiter_id: int, *, session: Session) -> str:
     """A new secret for the recruiter's login link; the previous link stops working."""
     recruiter = session.get(Recruiter, recruiter_id)
     if recruiter is None:
@@ -130,7 +130,7 @@ def issue_login_token(session: Session, recruiter_id: int) -> str:
     return token
 
 
-def recruiter_by_token(session: Session, token: str) -> Recruiter | None:
+def recruiter_by_token(token: str, *, session: Session) -> Recruiter | None:
     """The active recruiter whose login link holds `token`."""
     if not token or len(token) > 128:
         return None

@@ -49,7 +49,7 @@ def _latest(*moments: datetime | None) -> datetime:
 
 
 def expires_at(
-    session: Session, seeker: JobSeeker, activity: dict[str, float], policy: RetentionPolicy
+    seeker: JobSeeker, activity: dict[str, float], policy: RetentionPolicy, *, session: Session
 ) -> datetime:
     """When this person's data is due for deletion, given the conversations' activity."""
     seen = [activity[sender] for sender in seeker.sender_ids() if sender in activity]
@@ -76,25 +76,29 @@ def expires_at(
 
 
 def expired_job_seekers(
-    session: Session, now: datetime, policy: RetentionPolicy
+    now: datetime, policy: RetentionPolicy, *, session: Session
 ) -> list[JobSeeker]:
     """The people whose data is due for deletion at `now`."""
-    activity = last_activity(session)
+    activity = last_activity(session=session)
     seekers = session.scalars(
         select(JobSeeker).options(
             selectinload(JobSeeker.identities), selectinload(JobSeeker.profile)
         )
     ).all()
-    return [seeker for seeker in seekers if expires_at(session, seeker, activity, policy) <= now]
+    return [
+        seeker
+        for seeker in seekers
+        if expires_at(seeker, activity, policy, session=session) <= now
+    ]
 
 
 def expired_bare_conversations(
-    session: Session, now: datetime, policy: RetentionPolicy
+    now: datetime, policy: RetentionPolicy, *, session: Session
 ) -> list[str]:
     """Conversations of people without a profile consent, silent for longer than allowed."""
     cutoff = (now - timedelta(hours=policy.no_consent_hours)).timestamp()
     expired = []
-    for sender, latest in last_activity(session).items():
+    for sender, latest in last_activity(session=session).items():
         if latest > cutoff:
             continue
         channel, _, user_id = sender.partition(":")
@@ -107,14 +111,14 @@ def expired_bare_conversations(
     return expired
 
 
-def run_retention(session: Session, now: datetime, policy: RetentionPolicy) -> RetentionResult:
+def run_retention(now: datetime, policy: RetentionPolicy, *, session: Session) -> RetentionResult:
     """Delete everything expired at `now`, in the caller's transaction."""
-    seekers = expired_job_seekers(session, now, policy)
+    seekers = expired_job_seekers(now, policy, session=session)
     for seeker in seekers:
-        delete_job_seeker(session, seeker, "retention")
-    bare = expired_bare_conversations(session, now, policy)
+        delete_job_seeker(seeker, "retention", session=session)
+    bare = expired_bare_conversations(now, policy, session=session)
     for sender in bare:
-        delete_conversations(session, [sender])
+        delete_conversations([sender], session=session)
         session.add(DeletionRecord(reason="no_consent"))
     session.flush()
     return RetentionResult(job_seekers=len(seekers), conversations=len(bare))

@@ -583,7 +583,7 @@ def test_deleting_a_person_leaves_nothing_of_them_anywhere(engine: Engine) -> No
     assert outbox_to(engine, person.recruiter_chat)[0].payload["kind"] == "handover"
 
     with session_scope(engine) as session:
-        deleted = delete_sender(session, f"telegram:{person.telegram_id}")
+        deleted = delete_sender(f"telegram:{person.telegram_id}", session=session)
 
     assert (deleted.job_seekers, deleted.jobs, deleted.recruiters_told) == (1, 1, 1)
     assert deleted.events == sum(len(events) for events in person.events.values())
@@ -632,7 +632,7 @@ def test_deleting_a_person_leaves_nothing_of_them_anywhere(engine: Engine) -> No
 def test_after_a_deletion_the_same_channel_id_starts_afresh(engine: Engine) -> None:
     person = make_person(engine)
     with session_scope(engine) as session:
-        delete_sender(session, f"whatsapp:{person.whatsapp_id}")
+        delete_sender(f"whatsapp:{person.whatsapp_id}", session=session)
 
     with session_scope(engine) as session:
         seeker = get_or_create_job_seeker(
@@ -693,11 +693,11 @@ def test_deleting_someone_without_a_profile_deletes_their_conversation(engine: E
     log_before = deletion_log(engine)
 
     with session_scope(engine) as session:
-        first = delete_sender(session, stranger)
+        first = delete_sender(stranger, session=session)
     with session_scope(engine) as session:
-        second = delete_sender(session, declined)
+        second = delete_sender(declined, session=session)
     with session_scope(engine) as session:
-        nothing = delete_sender(session, f"web:{uuid.uuid4().hex}")
+        nothing = delete_sender(f"web:{uuid.uuid4().hex}", session=session)
 
     assert (first.job_seekers, first.events) == (0, 2)
     assert (second.job_seekers, second.events) == (1, 2)
@@ -720,7 +720,7 @@ def test_deleting_someone_without_a_profile_deletes_their_conversation(engine: E
 def test_delete_sender_rejects_an_unknown_reason(engine: Engine) -> None:
     person = make_person(engine, with_job=False)
     with session_scope(engine) as session, pytest.raises(ValueError, match="reason"):
-        delete_sender(session, f"telegram:{person.telegram_id}", reason="because")
+        delete_sender(f"telegram:{person.telegram_id}", session=session, reason="because")
     with session_scope(engine) as session:
         assert (
             find_job_seeker(
@@ -752,7 +752,7 @@ def test_withdrawing_the_nudges_consent_stops_the_nudges(engine: Engine) -> None
     with session_scope(engine) as session:
         seeker = session.get(JobSeeker, person.id)
         assert seeker is not None
-        withdraw_consent(session, seeker, "nudges", "whatsapp")
+        withdraw_consent(seeker, "nudges", "whatsapp", session=session)
 
     with session_scope(engine) as session:
         settings = session.get(NudgeSettings, person.id)
@@ -776,7 +776,7 @@ def test_withdrawing_nudges_without_settings_creates_them_switched_off(engine: E
         seeker = get_or_create_job_seeker(
             session=session, channel="web", channel_user_id=uuid.uuid4().hex, language="nl"
         )
-        withdraw_consent(session, seeker, "nudges", "web")
+        withdraw_consent(seeker, "nudges", "web", session=session)
         seeker_id = seeker.id
     with session_scope(engine) as session:
         settings = session.get(NudgeSettings, seeker_id)
@@ -815,7 +815,7 @@ def test_withdrawing_the_sharing_consent_closes_open_handovers(engine: Engine) -
     with session_scope(engine) as session:
         seeker = session.get(JobSeeker, person.id)
         assert seeker is not None
-        withdraw_consent(session, seeker, "share_with_recruiter", "telegram")
+        withdraw_consent(seeker, "share_with_recruiter", "telegram", session=session)
 
     with session_scope(engine) as session:
         handover = session.get(Handover, person.handover_id)
@@ -878,7 +878,7 @@ def test_redact_events_rewrites_only_the_health_words(engine: Engine) -> None:
     before = stored_events(engine, sender)
 
     with session_scope(engine) as session:
-        changed = redact_events(session, sender, since, redact_health)
+        changed = redact_events(sender, since, redact_health, session=session)
 
     after = stored_events(engine, sender)
     assert changed == 2
@@ -906,7 +906,7 @@ def test_redact_events_rewrites_only_the_health_words(engine: Engine) -> None:
     assert count == len(earlier + turn)
 
     with session_scope(engine) as session:
-        assert redact_events(session, sender, since, redact_health) == 0
+        assert redact_events(sender, since, redact_health, session=session) == 0
     assert stored_events(engine, sender) == after
 
 

@@ -36,7 +36,7 @@ def register_recruiter(stack: Stack, place: str, sector: str) -> tuple[int, int,
     email = f"anna-{uuid.uuid4().hex[:8]}@werkbrug.example"
     with session_scope(stack.engine) as session:
         recruiter = add_recruiter(
-            session,
+            session=session,
             name="Anna de Vries",
             organisation="Werkbrug",
             regions=[place],

@@ -123,7 +123,7 @@ def add_routed_recruiter(engine: Engine, place: str) -> tuple[int, str]:
     chat_id = str(uuid.uuid4().int)[:15]
     with session_scope(engine) as session:
         recruiter = add_recruiter(
-            session,
+            session=session,
             name="Sanne de Vries",
             organisation="Werkbrug",
             regions=[place],
@@ -167,7 +167,7 @@ def current_status(engine: Engine, sender_id: str, language: str) -> str | None:
         seeker = find_job_seeker(session=session, channel=channel, channel_user_id=user_id)
         assert seeker is not None
         return status_text(
-            store.handovers.open_handover(session, seeker), language, contact_days()
+            store.handovers.open_handover(seeker, session=session), language, contact_days()
         )
 
 
@@ -408,7 +408,7 @@ async def test_a_request_made_at_the_same_moment_answers_with_the_status(
     add_routed_recruiter(store_database, place)
     await share_and_create(sender_id)
     # Another request opened a handover after this one looked: the unique index refuses it.
-    monkeypatch.setattr(store.handovers, "open_handover", lambda session, seeker: None)
+    monkeypatch.setattr(store.handovers, "open_handover", lambda seeker, *, session: None)
     caplog.set_level(logging.INFO, logger="actions.handover")
 
     events, dispatcher = await run(
@@ -489,7 +489,7 @@ async def test_without_a_free_recruiter_the_bot_keeps_looking(
     sender_id = new_sender()
     seed_ready_profile(store_database, sender_id, place=unique_place())
     # Nobody active with room this week (other tests share the database's recruiters).
-    monkeypatch.setattr(store.handovers, "candidates", lambda session, now: [])
+    monkeypatch.setattr(store.handovers, "candidates", lambda now, *, session: [])
 
     dispatcher = await share_and_create(sender_id, "en")
 

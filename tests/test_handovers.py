@@ -141,7 +141,7 @@ def make_recruiter(
     """A recruiter for `place` with an organisation, chat and address of their own."""
     mark = tag()
     return add_recruiter(
-        session,
+        session=session,
         name=name,
         organisation=f"Werkbrug {mark}",
         regions=[place],
@@ -155,7 +155,9 @@ def make_recruiter(
 
 def request(session: Session, seeker: JobSeeker, now: datetime = NOW) -> Handover:
     """Ask for a recruiter for `seeker`; the handover."""
-    return request_handover(session, seeker=seeker, share_support_needs=True, now=now).handover
+    return request_handover(
+        session=session, seeker=seeker, share_support_needs=True, now=now
+    ).handover
 
 
 def act(
@@ -163,7 +165,7 @@ def act(
 ) -> Handover:
     """`recruiter` presses the button for `action`."""
     return apply_action(
-        session,
+        session=session,
         handover_id=handover.id,
         recruiter_id=recruiter.id,
         action=action,
@@ -175,7 +177,7 @@ def act(
 def reroute(session: Session, now: datetime) -> int:
     """Run the rerouting job at `now`."""
     return reroute_overdue(
-        session, now=now, accept_working_days=ACCEPT_DAYS, contact_days=CONTACT_DAYS
+        session=session, now=now, accept_working_days=ACCEPT_DAYS, contact_days=CONTACT_DAYS
     )
 
 
@@ -280,7 +282,9 @@ def test_a_request_goes_to_the_recruiter_for_the_region_and_the_sector(engine: E
         chosen = make_recruiter(session, place, sectors=["zorg", "welzijn"])
         make_recruiter(session, new_place(), name="Ria Smit", sectors=["zorg"])
         seeker = make_person(session, place.lower())
-        result = request_handover(session, seeker=seeker, share_support_needs=False, now=NOW)
+        result = request_handover(
+            session=session, seeker=seeker, share_support_needs=False, now=NOW
+        )
         assert result.created
         assert result.recruiter is chosen
         handover = result.handover
@@ -290,7 +294,7 @@ def test_a_request_goes_to_the_recruiter_for_the_region_and_the_sector(engine: E
         assert as_utc(handover.created_at) == NOW
         assert handover.assigned_at is not None and as_utc(handover.assigned_at) == NOW
         assert handover.tried_recruiter_ids == [chosen.id]
-        expected = summary_for(session, handover, "nl")
+        expected = summary_for(handover, "nl", session=session)
         chat, address = chosen.telegram_chat_id, chosen.email
         recruiter_id = chosen.id
     assert expected.plain_text().startswith(f"Overdracht #{handover_id}: Noor\n")
@@ -347,7 +351,9 @@ def test_an_english_recruiter_gets_the_summary_and_buttons_in_english(engine: En
             [phrase(f"recruiter.button.{action}", "en"), f"ho:{action}:{handover_id}"]
             for action in ACTIONS
         ]
-        assert rows[0].payload["text"] == summary_for(session, handover, "en").telegram_html()
+        assert (
+            rows[0].payload["text"] == summary_for(handover, "en", session=session).telegram_html()
+        )
 
 
 def test_support_needs_reach_the_recruiter_only_with_both_yeses(engine: Engine) -> None:
@@ -361,7 +367,9 @@ def test_support_needs_reach_the_recruiter_only_with_both_yeses(engine: Engine) 
             seeker = make_person(
                 session, place, support_needs=["vaste werkplek"], share_support_needs=consent
             )
-            result = request_handover(session, seeker=seeker, share_support_needs=share, now=NOW)
+            result = request_handover(
+                session=session, seeker=seeker, share_support_needs=share, now=NOW
+            )
             summary = result.handover.summary
             assert (line in summary) is shown, (share, consent)
             assert ("vaste werkplek" in summary) is shown, (share, consent)
@@ -375,9 +383,11 @@ def test_a_second_request_returns_the_open_handover(engine: Engine) -> None:
     with session_scope(engine) as session:
         recruiter = make_recruiter(session, place)
         seeker = make_person(session, place)
-        first = request_handover(session, seeker=seeker, share_support_needs=False, now=NOW)
+        first = request_handover(
+            session=session, seeker=seeker, share_support_needs=False, now=NOW
+        )
         again = request_handover(
-            session, seeker=seeker, share_support_needs=True, now=NOW + timedelta(hours=1)
+            session=session, seeker=seeker, share_support_needs=True, now=NOW + timedelta(hours=1)
         )
         assert again.created is False
         assert again.handover is first.handover
@@ -386,7 +396,9 @@ def test_a_second_request_returns_the_open_handover(engine: Engine) -> None:
     with session_scope(engine) as session:
         stored = session.get(JobSeeker, seeker_id)
         assert stored is not None
-        later = request_handover(session, seeker=stored, share_support_needs=False, now=NOW)
+        later = request_handover(
+            session=session, seeker=stored, share_support_needs=False, now=NOW
+        )
         assert later.created is False
         assert later.handover.id == handover_id
         assert later.recruiter is not None and later.recruiter.id == recruiter.id
@@ -416,7 +428,7 @@ def test_the_database_refuses_a_second_open_handover(engine: Engine) -> None:
     with session_scope(engine) as session:
         stored = session.get(JobSeeker, seeker_id)
         assert stored is not None
-        found = open_handover(session, stored)
+        found = open_handover(stored, session=session)
         assert found is not None and found.id == first_id
 
 
@@ -436,14 +448,14 @@ def test_after_the_handover_closed_a_new_request_makes_a_new_one(engine: Engine)
         assert told(session, first.id) == to_each(
             seeker, person_text("accept", recruiter), person_text("closed", recruiter)
         )
-        assert open_handover(session, seeker) is None
+        assert open_handover(seeker, session=session) is None
         again = request_handover(
-            session, seeker=seeker, share_support_needs=False, now=NOW + timedelta(days=2)
+            session=session, seeker=seeker, share_support_needs=False, now=NOW + timedelta(days=2)
         )
         assert again.created is True
         assert again.handover.id != first.id
         assert again.recruiter is recruiter
-        assert latest_handover(session, seeker) is again.handover
+        assert latest_handover(seeker, session=session) is again.handover
         assert len(summary_rows(session, again.handover.id, recruiter)) == 2
 
 
@@ -489,7 +501,7 @@ def test_accept_contacted_placed_tell_the_person_and_stop_the_nudges(engine: Eng
             person_text("contacted", recruiter),
             person_text("placed", recruiter),
         )
-        assert open_handover(session, seeker) is None
+        assert open_handover(seeker, session=session) is None
         for action in ACTIONS:
             with pytest.raises(HandoverError, match=r"^closed$"):
                 act(session, handover, recruiter, action)
@@ -502,7 +514,7 @@ def test_contacted_without_accepting_and_placed_without_nudge_settings(engine: E
         recruiter = make_recruiter(session, place)
         seeker = make_person(session, place)
         handover = request(session, seeker)
-        mark_delivered(session, handover.id, NOW + timedelta(minutes=1))
+        mark_delivered(handover.id, NOW + timedelta(minutes=1), session=session)
         assert handover.status == "delivered"
         act(session, handover, recruiter, "contacted", NOW + timedelta(hours=3))
         assert handover.status == "contacted"
@@ -590,7 +602,7 @@ def test_actions_that_do_not_fit_are_refused(engine: Engine) -> None:
             act(session, handover, other, "accept")
         with pytest.raises(HandoverError, match=r"^not_yours$"):
             apply_action(
-                session,
+                session=session,
                 handover_id=handover.id + 1_000_000,
                 recruiter_id=mine.id,
                 action="accept",
@@ -635,7 +647,9 @@ def test_nobody_available_then_a_recruiter_is_added(own: Engine) -> None:
     place = new_place()
     with session_scope(own) as session:
         seeker = make_person(session, place)
-        result = request_handover(session, seeker=seeker, share_support_needs=False, now=NOW)
+        result = request_handover(
+            session=session, seeker=seeker, share_support_needs=False, now=NOW
+        )
         handover = result.handover
         assert result.created is True
         assert result.recruiter is None
@@ -671,7 +685,7 @@ def test_an_overdue_handover_moves_after_the_working_days(own: Engine) -> None:
         seeker = make_person(session, place)
         handover = request(session, seeker, FRIDAY)
         assert handover.recruiter is first
-        mark_delivered(session, handover.id, FRIDAY + timedelta(minutes=5))
+        mark_delivered(handover.id, FRIDAY + timedelta(minutes=5), session=session)
         assert handover.status == "delivered"
         deadline = add_working_days(FRIDAY, ACCEPT_DAYS)
         assert deadline == TUESDAY
@@ -867,7 +881,7 @@ def test_deleting_the_person_removes_the_summaries_and_keeps_the_notices(own: En
     with session_scope(own) as session:
         stored = session.get(JobSeeker, seeker_id)
         assert stored is not None
-        deleted = delete_job_seeker(session, stored, "request")
+        deleted = delete_job_seeker(stored, "request", session=session)
         assert deleted.job_seekers == 1
         assert deleted.recruiters_told == 1
     with session_scope(own) as session:

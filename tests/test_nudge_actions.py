@@ -675,13 +675,13 @@ async def test_again_on_telegram_after_blocking_the_bot_makes_the_person_reachab
     job_seeker = finished_profile(store_database, sender_id, nudges=[True], frequency="weekly")
     with session_scope(store_database) as session:
         # A nudge met a 403: the person blocked the bot, so their nudges stopped.
-        stop_nudges(session, job_seeker)
+        stop_nudges(job_seeker, session=session)
         for identity in session.scalars(
             select(ChannelIdentity).where(ChannelIdentity.job_seeker_id == job_seeker)
         ):
             identity.blocked_at = NOW
     with session_scope(store_database) as session:
-        assert job_seeker not in wanted_jobs(session, NOW)[0]
+        assert job_seeker not in wanted_jobs(NOW, session=session)[0]
 
     await ActionNudgesResume().run(
         CollectingDispatcher(),
@@ -694,7 +694,7 @@ async def test_again_on_telegram_after_blocking_the_bot_makes_the_person_reachab
             select(ChannelIdentity).where(ChannelIdentity.job_seeker_id == job_seeker)
         ).one()
         assert identity.blocked_at is None
-        assert job_seeker in wanted_jobs(session, NOW)[0]
+        assert job_seeker in wanted_jobs(NOW, session=session)[0]
 
 
 async def test_again_ends_a_pause_and_keeps_the_frequency(store_database: Engine) -> None:

@@ -402,14 +402,16 @@ async def test_modules_alternate_with_encouragement_and_carry_their_own_buttons(
 
     with session_scope(world.engine) as session:
         assert record_completion(
-            session, nudge_log_id=log[1].id, channel="telegram", channel_user_id="1", now=START
+            session=session, nudge_log_id=log[1].id, channel="telegram",
+            channel_user_id="1", now=START,
         ) is False  # fmt: skip
         chat = str(world.chat)
         assert record_completion(
-            session, nudge_log_id=log[0].id, channel="telegram", channel_user_id=chat, now=START
+            session=session, nudge_log_id=log[0].id, channel="telegram",
+            channel_user_id=chat, now=START,
         ) is False  # fmt: skip
         assert record_completion(
-            session,
+            session=session,
             nudge_log_id=log[1].id,
             channel="telegram",
             channel_user_id=str(world.chat),
@@ -427,7 +429,7 @@ async def test_a_send_cut_off_by_a_crash_is_found_and_not_sent_again(world: Worl
     killed.note(earlier.message_id, sent=True)
     with session_scope(world.engine) as session:
         [row], _ = claim(
-            session,
+            session=session,
             now=START,
             lease=lease,
             channels=("telegram",),
@@ -549,7 +551,7 @@ async def test_the_periodic_jobs_share_the_scheduler_and_stay_out_of_the_nudge_f
     assert scheduler.periodic_job_ids() == ["handover-reroute", "retention"]
     assert world.runtime.job_ids() == [f"nudge:{world.seeker_id}"]
     with session_scope(world.engine) as session:
-        assert status_counts(session, START)["scheduled"] == 1
+        assert status_counts(START, session=session)["scheduled"] == 1
         assert session.scalars(select(JOBS.c.id)).all() == [f"nudge:{world.seeker_id}"]
 
 
@@ -683,11 +685,11 @@ async def test_the_status_counts(world: World) -> None:
     world.clock.now = datetime(2026, 11, 23, 12, 0, tzinfo=AMSTERDAM)
     assert await world.run(world.clock.now) == "queued"
     with session_scope(world.engine) as session:
-        counts = status_counts(session, world.clock.now)
+        counts = status_counts(world.clock.now, session=session)
     assert counts["scheduled"] == 1 and counts["sent_today"] == 1
     assert counts["due"] == 0 and counts["queued"] == 0
     with session_scope(world.engine) as session:
-        later = status_counts(session, world.clock.now + timedelta(days=8))
+        later = status_counts(world.clock.now + timedelta(days=8), session=session)
     assert later["due"] == 1 and later["sent_today"] == 0
 
 

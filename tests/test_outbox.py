@@ -116,7 +116,7 @@ async def world(
     chat = next(_CHATS)
     with session_scope(fresh_engine) as session:
         add_recruiter(
-            session,
+            session=session,
             name="Anna de Vries",
             organisation="Werkbrug",
             regions=["Zwolle"],
@@ -144,7 +144,7 @@ async def world(
             session=session, job_seeker=seeker, purpose="share_with_recruiter", given=True
         )
         handover_id = request_handover(
-            session, seeker=seeker, share_support_needs=False, now=START
+            session=session, seeker=seeker, share_support_needs=False, now=START
         ).handover.id
     settings = make_settings(
         database_url=str(fresh_engine.url),
@@ -414,13 +414,13 @@ async def test_status_messages_for_the_web_chat_wait_for_the_next_reply(world: W
         assert handover is not None
         handover.job_seeker.identities[0].channel = "web"
         session.flush()
-        tell_person(session, handover, "accept")
+        tell_person(handover, "accept", session=session)
 
     await world.worker().drain()  # the outbox cannot push to a browser: it leaves the row be
     with session_scope(world.engine) as session:
-        texts = take_inbox(session, channel="web", recipient="777001", now=START)
+        texts = take_inbox(session=session, channel="web", recipient="777001", now=START)
     with session_scope(world.engine) as session:
-        again = take_inbox(session, channel="web", recipient="777001", now=START)
+        again = take_inbox(session=session, channel="web", recipient="777001", now=START)
 
     assert texts == ["Anna van Werkbrug heeft je profiel gelezen en neemt contact met je op."]
     assert again == []
@@ -443,16 +443,18 @@ def test_the_ids_a_cut_off_send_can_have_are_bounded_by_what_was_seen() -> None:
 async def test_a_worker_whose_claim_was_taken_over_does_not_send(world: World) -> None:
     lease = timedelta(seconds=60)
     with session_scope(world.engine) as session:
-        first, _ = claim(session, now=START, lease=lease, channels=("telegram",), most=1)
+        first, _ = claim(session=session, now=START, lease=lease, channels=("telegram",), most=1)
     later = START + lease + timedelta(seconds=1)
     with session_scope(world.engine) as session:
-        second, more = claim(session, now=later, lease=lease, channels=("telegram",), most=1)
+        second, more = claim(
+            session=session, now=later, lease=lease, channels=("telegram",), most=1
+        )
     assert [row.id for row in first] == [row.id for row in second]
     assert not more  # the one row there was
     assert second[0].recovered and second[0].attempts == first[0].attempts + 1
     with session_scope(world.engine) as session:
-        assert not renew_lease(session, row=first[0], until=later + lease)
-        assert renew_lease(session, row=second[0], until=later + lease)
+        assert not renew_lease(session=session, row=first[0], until=later + lease)
+        assert renew_lease(session=session, row=second[0], until=later + lease)
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -44,14 +44,14 @@ def make_recruiter(engine: Engine, *, region: str, language: str = "nl") -> tupl
     """A recruiter for `region` and the token of their login link."""
     with session_scope(engine) as session:
         recruiter = add_recruiter(
-            session,
+            session=session,
             name="Sanne de Vries",
             organisation="Werkbrug",
             regions=[region],
             languages=[language],
             email=f"sanne-{uuid.uuid4().hex[:6]}@werkbrug.example",
         )
-        return recruiter.id, issue_login_token(session, recruiter.id)
+        return recruiter.id, issue_login_token(recruiter.id, session=session)
 
 
 def make_handover(engine: Engine, language: str = "nl") -> Case:
@@ -76,7 +76,7 @@ def make_handover(engine: Engine, language: str = "nl") -> Case:
             session=session, job_seeker=seeker, purpose="share_with_recruiter", given=True
         )
         requested = request_handover(
-            session, seeker=seeker, share_support_needs=False, now=utcnow()
+            session=session, seeker=seeker, share_support_needs=False, now=utcnow()
         )
         assert requested.recruiter is not None and requested.recruiter.id == recruiter_id
         # These tests are about the page: the summary counts as sent already, so a gateway
@@ -139,7 +139,7 @@ def test_a_bad_or_disabled_link_is_refused(client: TestClient, engine: Engine) -
 
     recruiter_id, token = make_recruiter(engine, region="Nergens")
     with session_scope(engine) as session:
-        disable_recruiter(session, recruiter_id)
+        disable_recruiter(recruiter_id, session=session)
     disabled = client.get(f"/recruiter/login?token={token}", follow_redirects=False)
     assert disabled.status_code == 403
 
@@ -389,7 +389,7 @@ def test_the_link_command_prints_a_working_link_and_retires_the_old_one(
     assert missing.returncode == 2
     assert "there is no recruiter 987654" in missing.stderr
     with session_scope(engine) as session:
-        disable_recruiter(session, recruiter_id)
+        disable_recruiter(recruiter_id, session=session)
     disabled = werkmaatje(cli, "link", str(recruiter_id))
     assert disabled.returncode == 2 and "disabled" in disabled.stderr
     help_text = " ".join(werkmaatje(cli, "link", "--help").stdout.split())

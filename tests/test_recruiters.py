@@ -30,7 +30,7 @@ def test_a_recruiter_needs_a_way_to_be_reached_and_sane_values(engine: Engine) -
             ({"email": "a@b.nl", "capacity_per_week": 0}, "at least 1"),
         ]:
             with pytest.raises(ValueError, match=message):
-                add_recruiter(session, name="Ann", organisation="Org", **kwargs)  # type: ignore[arg-type]
+                add_recruiter(session=session, name="Ann", organisation="Org", **kwargs)  # type: ignore[arg-type]
 
 
 def test_the_load_reaches_routing(engine: Engine) -> None:
@@ -39,14 +39,16 @@ def test_the_load_reaches_routing(engine: Engine) -> None:
     now = datetime.now(timezone.utc)
     with session_scope(engine) as session:
         busy = add_recruiter(
-            session, name="Busy", organisation=tag, regions=[place], email="b@x.nl",
+            session=session, name="Busy", organisation=tag, regions=[place], email="b@x.nl",
             capacity_per_week=2,
         )  # fmt: skip
         free = add_recruiter(
-            session, name="Free", organisation=tag, regions=[place], email="f@x.nl"
+            session=session, name="Free", organisation=tag, regions=[place], email="f@x.nl"
         )
-        off = add_recruiter(session, name="Off", organisation=tag, regions=[place], email="o@x.nl")
-        disable_recruiter(session, off.id)
+        off = add_recruiter(
+            session=session, name="Off", organisation=tag, regions=[place], email="o@x.nl"
+        )
+        disable_recruiter(off.id, session=session)
         seeker = get_or_create_job_seeker(
             session=session, channel="routing", channel_user_id=tag, language="nl"
         )
@@ -60,7 +62,7 @@ def test_the_load_reaches_routing(engine: Engine) -> None:
             )
         )
         session.flush()
-        team = [c for c in candidates(session, now) if c.id in (busy.id, free.id, off.id)]
+        team = [c for c in candidates(now, session=session) if c.id in (busy.id, free.id, off.id)]
     loads = {c.id: (c.open_handovers, c.handovers_this_week) for c in team}
     assert loads == {busy.id: (1, 1), free.id: (0, 0)}
     chosen = route(team, place=place.lower(), sectors=[])

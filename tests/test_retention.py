@@ -184,7 +184,7 @@ def deletion_reasons(engine: Engine) -> list[str]:
 def run(engine: Engine) -> RetentionResult:
     """One retention run at NOW with the default policy, in its own transaction."""
     with session_scope(engine) as session:
-        return run_retention(session, NOW, POLICY)
+        return run_retention(NOW, POLICY, session=session)
 
 
 # --- inactivity ---------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_profiles_inactive_for_longer_than_a_year_are_deleted(engine: Engine) ->
         expired_id = seeker.id
     schedule_nudge(engine, expired_id)
     with session_scope(engine) as session:
-        due = expired_job_seekers(session, NOW, POLICY)
+        due = expired_job_seekers(NOW, POLICY, session=session)
         assert {sender for seeker in due for sender in seeker.sender_ids()} == {
             expired,
             expired_with_job,
@@ -324,7 +324,7 @@ def test_a_conversation_without_consent_is_deleted_a_day_after_it_went_silent(
     consented_25h = add_person(engine, active=days(3), events=hours(25))
     consented_300d = add_person(engine, active=days(300), events=days(300))
     with session_scope(engine) as session:
-        assert sorted(expired_bare_conversations(session, NOW, POLICY)) == sorted(
+        assert sorted(expired_bare_conversations(NOW, POLICY, session=session)) == sorted(
             [silent_25h, declined]
         )
 
@@ -342,7 +342,7 @@ def test_a_conversation_without_consent_is_deleted_a_day_after_it_went_silent(
     assert deletion_reasons(engine) == ["no_consent", "no_consent"]
     # A day later the other one has gone silent for long enough too.
     with session_scope(engine) as session:
-        later = run_retention(session, NOW + timedelta(hours=2), POLICY)
+        later = run_retention(NOW + timedelta(hours=2), POLICY, session=session)
     assert later == RetentionResult(job_seekers=0, conversations=1)
     assert conversations(engine) == {consented_25h, consented_300d}
 

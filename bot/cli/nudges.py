@@ -19,7 +19,7 @@ def cmd_nudges_status(args: argparse.Namespace) -> int:
     from store.nudge_sync import status_counts
 
     def work(session: Session) -> str:
-        counts = status_counts(session, utcnow())
+        counts = status_counts(utcnow(), session=session)
         if args.json:
             return json.dumps(counts)
         return "\n".join(

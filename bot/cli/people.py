@@ -68,7 +68,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
             return 1
     try:
         with session_scope(database_engine(load_settings())) as session:
-            deleted = delete_sender(session, sender, reason="request")
+            deleted = delete_sender(sender, session=session, reason="request")
     except SQLAlchemyError as error:
         print(f"The database could not be changed: {type(error).__name__}", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ def cmd_recruiters_add(args: argparse.Namespace) -> int:
 
     def work(session: Session) -> str:
         recruiter = add_recruiter(
-            session,
+            session=session,
             name=args.name,
             organisation=args.organisation,
             regions=_split(args.regions),
@@ -41,7 +41,7 @@ def cmd_recruiters_list(args: argparse.Namespace) -> int:
     from store.recruiters import list_recruiters
 
     def work(session: Session) -> str:
-        rows = list_recruiters(session)
+        rows = list_recruiters(session=session)
         if not rows:
             return "No recruiters yet: add one with `werkmaatje recruiters add`."
         lines = []
@@ -72,7 +72,7 @@ def cmd_recruiters_disable(args: argparse.Namespace) -> int:
     from store.recruiters import disable_recruiter
 
     def work(session: Session) -> str:
-        recruiter = disable_recruiter(session, args.id)
+        recruiter = disable_recruiter(args.id, session=session)
         return f"Recruiter {recruiter.id} ({recruiter.name}) gets no new handovers."
 
     return in_database(work)
@@ -92,7 +92,7 @@ def cmd_recruiters_link(args: argparse.Namespace) -> int:
             raise LookupError(f"there is no recruiter {args.id}")
         if not recruiter.active:
             raise ValueError(f"recruiter {args.id} is disabled, so a login link would not work")
-        token = issue_login_token(session, recruiter.id)
+        token = issue_login_token(recruiter.id, session=session)
         return (
             f"Login link to the recruiter page for {recruiter.name} ({recruiter.organisation}); "
             "it replaces any earlier link, so send it to them only:\n"

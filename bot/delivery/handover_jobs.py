@@ -24,7 +24,7 @@ def reroute_now(settings: Settings, now: datetime | None = None) -> int:
     """Re-route overdue handovers (and route waiting ones) once; how many moved."""
     with session_scope(database_engine(settings)) as session:
         return reroute_overdue(
-            session,
+            session=session,
             now=now or utcnow(),
             accept_working_days=settings.handover_accept_working_days,
             contact_days=settings.handover_contact_working_days,

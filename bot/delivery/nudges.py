@@ -158,7 +158,7 @@ class NudgeScheduler:
         if now - self._backlog_at >= 1.0:
             try:
                 with session_scope(self.engine) as session:
-                    self._backlog_count = queued_count(session)
+                    self._backlog_count = queued_count(session=session)
             except SQLAlchemyError:
                 self._backlog_count = QUEUE_AHEAD  # the database is away: queue nothing now
             self._backlog_at = now
@@ -242,7 +242,7 @@ class NudgeScheduler:
         moment = now or self.clock()
         try:
             with session_scope(self.engine) as session:
-                to_add, to_remove = wanted_jobs(session, moment, self.rules)
+                to_add, to_remove = wanted_jobs(moment, self.rules, session=session)
         except SQLAlchemyError:
             logger.error("The nudge sync failed: the database is unavailable")
             return 0, 0
@@ -307,12 +307,14 @@ class NudgeScheduler:
             # Missed: due while no gateway ran (before this one started), and long enough ago.
             # A job that waited behind a large queue in a running gateway is just late.
             if run_at < self.started_at and now - run_at > self.grace:
-                record_missed(session, job_seeker_id=job_seeker_id, due_at=due_at, now=now)
+                record_missed(session=session, job_seeker_id=job_seeker_id, due_at=due_at, now=now)
                 logger.warning("A nudge for job seeker %s due at %s was missed (gateway down)",
                                job_seeker_id, due_at.isoformat())  # fmt: skip
-                return Outcome("missed", plan_next(session, job_seeker_id, now, self.rules))
+                return Outcome(
+                    "missed", plan_next(job_seeker_id, now, self.rules, session=session)
+                )
             status, log_id = queue_nudge(
-                session,
+                session=session,
                 catalogue=self.catalogue,
                 job_seeker_id=job_seeker_id,
                 due_at=due_at,
@@ -323,4 +325,6 @@ class NudgeScheduler:
                 return Outcome(status)
             if status == "deferred":
                 return Outcome(status, shift_out_of_quiet_hours(now, self.rules.quiet))
-            return Outcome(status, plan_next(session, job_seeker_id, now, self.rules), log_id)
+            return Outcome(
+                status, plan_next(job_seeker_id, now, self.rules, session=session), log_id
+            )

@@ -201,7 +201,7 @@ class OutboxWorker:
         """A due row, and whether it may still go out (see still_allowed), in one transaction;
         and whether more rows were due."""
         rows, more = claim(
-            session,
+            session=session,
             now=now,
             lease=lease,
             channels=channels,
@@ -209,7 +209,7 @@ class OutboxWorker:
             most=1,
             spare=SPARE,
         )
-        return [(row, still_allowed(session, row, now, self._rules)) for row in rows], more
+        return [(row, still_allowed(row, now, self._rules, session=session)) for row in rows], more
 
     def _lease_end(self) -> datetime:
         return self._clock() + timedelta(seconds=self.settings.outbox_lease_seconds)
@@ -262,23 +262,24 @@ class OutboxWorker:
 
     async def _still_mine(self, row: Claimed) -> bool:
         """Renew the claim on `row`; False when another worker has taken it over."""
-        return bool(await self._in_session(partial(renew_lease, row=row, until=self._lease_end())))
+        until = self._lease_end()
+        return bool(
+            await self._in_session(
+                lambda session: renew_lease(session=session, row=row, until=until)
+            )
+        )
 
     async def _defer(self, row: Claimed, until: datetime) -> None:
         """Not now (a nudge in the quiet hours): back to pending, without using an attempt."""
-        await self._in_session(partial(put_back, row=row, until=until))
+        await self._in_session(lambda session: put_back(session=session, row=row, until=until))
 
     async def _finish(
         self, row: Claimed, status: str, detail: str | None, *, blocked: bool = False
     ) -> None:
+        now = self._clock()
         await self._in_session(
-            partial(
-                record_outcome,
-                row=row,
-                status=status,
-                detail=detail,
-                now=self._clock(),
-                blocked=blocked,
+            lambda session: record_outcome(
+                session=session, row=row, status=status, detail=detail, now=now, blocked=blocked
             )
         )
         if status == "sent":
@@ -295,13 +296,10 @@ class OutboxWorker:
         wait = timedelta(seconds=delay) if delay is not None else min(backoff, MAX_BACKOFF)
         # Cut off mid-send, the row stays `sending` until the wait is over, then is looked for
         # at the channel before a resend.
+        at = self._clock() + wait
         await self._in_session(
-            partial(
-                retry_after,
-                row=row,
-                reason=reason,
-                at=self._clock() + wait,
-                keep_sending=keep_sending,
+            lambda session: retry_after(
+                session=session, row=row, reason=reason, at=at, keep_sending=keep_sending
             )
         )
         logger.warning(

@@ -35,7 +35,7 @@ def run_retention_now(
     engine = database_engine(settings)
     moment = now or datetime.now(timezone.utc)
     with session_scope(engine) as session:
-        result = run_retention(session, moment, retention_policy(settings))
+        result = run_retention(moment, retention_policy(settings), session=session)
         if dry_run:
             session.rollback()
     return result

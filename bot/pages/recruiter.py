@@ -260,12 +260,12 @@ class RecruiterPage:
 
     def _apply(self, session: Session, token: str, handover_id: int, action: str) -> str | None:
         """The notice code for the result; None when the cookie no longer logs anyone in."""
-        recruiter = recruiter_by_token(session, token)
+        recruiter = recruiter_by_token(token, session=session)
         if recruiter is None:
             return None
         try:
             handover = apply_action(
-                session,
+                session=session,
                 handover_id=handover_id,
                 recruiter_id=recruiter.id,
                 action=action,
@@ -293,13 +293,13 @@ class RecruiterPage:
 
 def _recruiter_id(session: Session, token: str) -> int | None:
     """The number of the active recruiter the token logs in, if any."""
-    recruiter = recruiter_by_token(session, token)
+    recruiter = recruiter_by_token(token, session=session)
     return recruiter.id if recruiter is not None else None
 
 
 def _load(session: Session, token: str) -> RecruiterView | None:
     """Everything the page shows, read while the session is open."""
-    recruiter = recruiter_by_token(session, token)
+    recruiter = recruiter_by_token(token, session=session)
     if recruiter is None:
         return None
     language = language_of(reader_language(recruiter.languages))
@@ -320,6 +320,6 @@ def _load(session: Session, token: str) -> RecruiterView | None:
                     for title, data in buttons(handover.status, language, handover.id)
                 ],
             )
-            for handover in recruiter_handovers(session, recruiter.id)
+            for handover in recruiter_handovers(recruiter.id, session=session)
         ],
     )

@@ -25,12 +25,12 @@ PREFIX = "nudge:"
 def stop_from_button(session: Session, *, nudge_log_id: int, channel_user_id: str) -> bool:
     """Withdraw the nudge consent of the person a nudge was sent to; False if not theirs."""
     row = session.get(NudgeLog, nudge_log_id)
-    seeker_id = owner(session, "telegram", channel_user_id)
+    seeker_id = owner("telegram", channel_user_id, session=session)
     if row is None or seeker_id is None or row.job_seeker_id != seeker_id:
         return False
     seeker = session.get(JobSeeker, seeker_id)
     assert seeker is not None
-    withdraw_consent(session, seeker, "nudges", channel="telegram")
+    withdraw_consent(seeker, "nudges", session=session, channel="telegram")
     return True
 
 
@@ -55,7 +55,7 @@ class NudgeButtons:
             ok = await in_thread(
                 self._engine(),
                 lambda session: record_completion(
-                    session,
+                    session=session,
                     nudge_log_id=done_id,
                     channel="telegram",
                     channel_user_id=user_id,

@@ -66,7 +66,7 @@ def record_delivery(
             status="sent", sent_at=now, provider_message_id=str(message_id), claimed_until=None
         )
     )
-    mark_delivered(session, handover_id, now)
+    mark_delivered(handover_id, now, session=session)
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ class RecruiterChat:
                 )
             try:
                 handover = apply_action(
-                    session,
+                    session=session,
                     handover_id=handover_id,
                     recruiter_id=recruiter.id,
                     action=action,

@@ -101,7 +101,7 @@ class WebChat:
         try:
             return await in_thread(
                 self._engine(),
-                lambda db: take_inbox(db, channel="web", recipient=session, now=utcnow()),
+                lambda db: take_inbox(session=db, channel="web", recipient=session, now=utcnow()),
             )
         except SQLAlchemyError:
             logger.warning("Waiting web chat messages could not be read")
