@@ -1,4 +1,8 @@
-"""What several actions need: the person's language and a database session off the event loop."""
+"""What several actions need: the person's language and a database session off the event loop.
+
+rasa-sdk makes the actions itself (without arguments), so they cannot be handed an engine:
+the action server gives this module one at start-up, from the settings (`use_database`), and
+`in_session` opens every session on it. The tests give it theirs the same way."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.db import in_thread
@@ -15,6 +20,25 @@ from store.profiles import split_sender
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+
+# The action server's engine: set once at start-up (actions/server.py), None until then.
+_engine: Engine | None = None
+
+
+def use_database(engine: Engine | None) -> None:
+    """Open the actions' sessions on `engine` from now on (None: on none)."""
+    global _engine
+    _engine = engine
+
+
+def database() -> Engine:
+    """The engine the action server was given at start-up."""
+    if _engine is None:
+        raise RuntimeError(
+            "The actions have no database: the action server gives them its engine at start-up "
+            "(actions.common.use_database(core.db.database_engine(settings)))"
+        )
+    return _engine
 
 
 def current_language(tracker: Tracker) -> str:
@@ -71,5 +95,5 @@ async def save_values(tracker: Tracker, values: dict[str, Any]) -> bool:
 
 
 async def in_session(work: Callable[[Session], T]) -> T:
-    """Run `work` with a fresh session on the configured database, off the event loop."""
-    return await in_thread(None, work)
+    """Run `work` with a fresh session on the action server's database, off the event loop."""
+    return await in_thread(database(), work)

@@ -7,7 +7,9 @@ logs the tracker's events at DEBUG. Here:
 - logging goes through `core.logs.configure_logging` (redacting filter, libraries pinned), and
   rasa-sdk's loggers stay at INFO at most, also when LOG_LEVEL=DEBUG;
 - an error is answered `{"error": "..."}` without the request body, and logged with its
-  exception type and stack frames, not its message (which can quote what someone typed).
+  exception type and stack frames, not its message (which can quote what someone typed);
+- the settings are read once at start-up (a wrong configuration stops the server with a
+  message, as it stops the gateway), and the actions get their database engine from them.
 
 Host and workers as in rasa-sdk: SANIC_HOST (default 0.0.0.0) and SANIC_WORKERS (default 1).
 """
@@ -34,7 +36,10 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions.common import use_database
+from core.db import database_engine
 from core.logs import configure_logging
+from core.settings import load_settings
 
 logger = logging.getLogger("actions.server")  # also when run as __main__
 
@@ -95,17 +100,6 @@ def build_app(actions: str, cors_origins: str | list[str] | None = None) -> Sani
     return app
 
 
-def _configured_log_level() -> str:
-    """LOG_LEVEL from the settings (environment and .env), INFO when they cannot be read."""
-    try:
-        from core.settings import Settings
-
-        return str(Settings().log_level)
-    except ValueError:
-        level = os.environ.get("LOG_LEVEL", "INFO").upper()
-        return level if level in LOG_LEVELS else "INFO"
-
-
 def configure_server_logging(level: str) -> None:
     """Our logging set-up (rasa-sdk is pinned at INFO or above there); Sanic writes through
     the root's (filtered) handler."""
@@ -135,7 +129,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve the action server until stopped."""
     args = parse_args(argv)
-    configure_server_logging(args.log_level or _configured_log_level())
+    settings = load_settings()
+    configure_server_logging(args.log_level or settings.log_level)
+    # rasa-sdk makes the actions itself: they open their sessions on the engine given here,
+    # once (one pool per worker; no connection is opened before Sanic forks its workers).
+    use_database(database_engine(settings))
     app = build_app(args.actions, cors_origins=args.cors)
     host = os.environ.get("SANIC_HOST", "0.0.0.0")  # noqa: S104 - as rasa-sdk; compose needs it
     logger.info("Action server on http://%s:%s", host, args.port)

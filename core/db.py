@@ -1,11 +1,11 @@
 """The one way to the database: engines (one pool per URL per process) and sessions.
 
-Engines are created on first use, never at import time. The schema is store/migrate.py's."""
+Engines are created on first use, never at import time, from the settings (database_engine)
+or a URL the caller has; nothing here reads the environment. The schema is store/migrate.py's."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -20,8 +20,6 @@ from core.settings import Settings
 
 T = TypeVar("T")
 
-DEFAULT_DATABASE_URL = "sqlite:///var/werkmaatje.db"
-
 
 def normalise_url(url: str) -> str:
     """Use the psycopg 3 driver for PostgreSQL URLs written without a driver."""
@@ -29,11 +27,6 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def database_url() -> str:
-    """The configured database URL, SQLite under var/ when nothing is set."""
-    return normalise_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
 
 # Connections kept open per process. The gateway uses a dozen side by side under load (the
@@ -87,12 +80,7 @@ def database_engine(settings: Settings) -> Engine:
     return engine_for(absolute_sqlite_url(settings.database_url))
 
 
-def get_engine() -> Engine:
-    """The engine for the configured database."""
-    return engine_for(database_url())
-
-
-async def in_thread(engine: Engine | None, work: Callable[[Session], T]) -> T:
+async def in_thread(engine: Engine, work: Callable[[Session], T]) -> T:
     """Run blocking `work` with a fresh session in a worker thread, off the event loop; one
     transaction, committed on success."""
 
@@ -104,9 +92,9 @@ async def in_thread(engine: Engine | None, work: Callable[[Session], T]) -> T:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error."""
-    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session on `engine` that commits on success and rolls back on any error."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
     session = factory()
     try:
         yield session

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import sys
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.time import QuietHours
@@ -160,6 +161,16 @@ class Settings(BaseSettings):
             self.action_endpoint_url
             or f"http://{self.action_server_host}:{self.action_server_port}/webhook"
         )
+
+
+def load_settings() -> Settings:
+    """The settings at a process's start, or a clear message and exit when they are wrong (the
+    message names what is wrong, never a value)."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        sys.exit(f"Configuration error: {messages}")
 
 
 @lru_cache(maxsize=1)

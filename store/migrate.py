@@ -12,8 +12,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
-from core.db import get_engine
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The schema the first release created without Alembic.
 BASELINE = "0001"
@@ -84,6 +82,6 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(config, revision)
 
 
-def create_schema(engine: Engine | None = None) -> None:
+def create_schema(engine: Engine) -> None:
     """Create or upgrade the project's tables with the migrations in store/migrations."""
-    upgrade(engine or get_engine())
+    upgrade(engine)

@@ -17,6 +17,7 @@ from bot.cli.model import model_path
 from core.db import make_engine
 from core.settings import Settings
 from store.migrate import create_schema
+from tests.support.actions import UNREACHABLE_DATABASE_URL, actions_database
 from tests.support.environment import WEBHOOK_SECRET, require
 from tests.support.fake_telegram import FakeBotApi
 from tests.support.smtp_server import SmtpServer
@@ -232,14 +233,15 @@ def stack(
 
 
 @pytest.fixture
-def store_database(
-    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Engine]:
-    """Point the actions' store (DATABASE_URL) at the session's database; yields the engine."""
-    from core.db import get_engine
+def store_database(database_url: str, engine: Engine) -> Iterator[Engine]:
+    """Give the actions the session's database, as the action server gives them its own;
+    yields the test's engine on it."""
+    with actions_database(database_url):
+        yield engine
 
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    yield engine
-    # The store caches one engine per URL; closing its pooled connections lets the
-    # PostgreSQL test database be dropped at the end of the session.
-    get_engine().dispose()
+
+@pytest.fixture
+def no_database() -> Iterator[None]:
+    """Give the actions a database that cannot be reached."""
+    with actions_database(UNREACHABLE_DATABASE_URL):
+        yield

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,13 +12,16 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine
 
+from actions import server
+from actions.common import database, in_session, use_database
 from actions.consent import ActionRecordConsent
 from actions.intake import ActionSaveProfile, profile_from_slots
 from actions.session import ActionSessionStart
+from core.db import make_engine
+from core.settings import Settings
 from tests.support.actions import (
     EMPTY_PROFILE,
     FULL_PROFILE,
-    UNREACHABLE_DATABASE_URL,
     domain,
     export,
     exported_profile,
@@ -143,8 +148,7 @@ async def test_session_start_with_an_unknown_sender_format(store_database: Engin
     assert dispatcher.messages == []
 
 
-async def test_session_start_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_session_start_without_a_database(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
     tracker = load_tracker("session_start_returning")
 
@@ -186,10 +190,7 @@ async def test_consent_no_stores_nothing(store_database: Engine) -> None:
     assert not seeker_exists(store_database, tracker.sender_id)
 
 
-async def test_consent_yes_without_a_database_still_goes_on(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_consent_yes_without_a_database_still_goes_on(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
 
     events = await ActionRecordConsent().run(dispatcher, load_tracker("consent_affirm"), domain())
@@ -342,11 +343,53 @@ async def test_save_profile_without_consent_writes_nothing(
     assert not seeker_exists(store_database, tracker.sender_id)
 
 
-async def test_save_profile_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_save_profile_without_a_database(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
 
     events = await ActionSaveProfile().run(dispatcher, load_tracker("save_profile"), domain())
 
     assert events == [SlotSet("language", "nl")]
     assert responses(dispatcher) == ["utter_profile_not_saved"]
+
+
+# --- the database the actions use -------------------------------------------------------
+
+
+async def test_without_the_servers_engine_the_actions_say_so() -> None:
+    with pytest.raises(RuntimeError, match="use_database"):
+        await in_session(lambda session: None)
+
+
+def test_the_server_gives_the_actions_the_engine_of_its_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'actions.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setattr(server, "configure_server_logging", lambda level: None)
+    # Not the process's engine for the URL (core.db.engine_for keeps a few): one of its own.
+    engine = make_engine(url)
+    read: list[Settings] = []
+
+    def engine_of(settings: Settings) -> Engine:
+        read.append(settings)
+        return engine
+
+    monkeypatch.setattr(server, "database_engine", engine_of)
+    served: list[Engine] = []
+    app = SimpleNamespace(run=lambda *args, **kwargs: served.append(database()))
+    monkeypatch.setattr(server, "build_app", lambda *args, **kwargs: app)
+    try:
+        server.main(["--port", "5055"])
+    finally:
+        use_database(None)
+
+    assert [settings.database_url for settings in read] == [url]
+    assert served == [engine]
+
+
+def test_the_server_stops_on_a_wrong_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.org/telegram/webhook")
+    monkeypatch.setattr(server, "build_app", lambda *args, **kwargs: pytest.fail("started"))
+
+    with pytest.raises(SystemExit, match="Configuration error: TELEGRAM_WEBHOOK_URL needs"):
+        server.main(["--port", "5055"])

@@ -20,7 +20,6 @@ from core.db import session_scope
 from store.models import Handover, NudgeSettings, OutboxMessage, Recruiter
 from store.profiles import find_job_seeker, split_sender
 from tests.support.actions import (
-    UNREACHABLE_DATABASE_URL,
     button_payloads,
     domain,
     entity,
@@ -151,8 +150,7 @@ async def test_an_export_without_a_profile_says_so_and_sends_no_command(
     assert commands(dispatcher) == []
 
 
-async def test_an_export_without_a_database_apologises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_an_export_without_a_database_apologises(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(new_sender(), "stuur mijn data", intent="request_data_export")
 
@@ -393,8 +391,7 @@ async def test_a_withdrawal_without_a_profile_gets_an_honest_answer(
     assert row_counts(store_database) == before
 
 
-async def test_a_withdrawal_without_a_database_apologises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_a_withdrawal_without_a_database_apologises(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
     tracker = tracker_for(new_sender(), "ik geef geen toestemming meer voor de berichtjes")
 

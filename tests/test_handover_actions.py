@@ -24,7 +24,6 @@ from store.models import Handover, OutboxMessage
 from store.profiles import complete_profile, confirm_profile, find_job_seeker, split_sender
 from store.recruiters import add_recruiter
 from tests.support.actions import (
-    UNREACHABLE_DATABASE_URL,
     domain,
     export,
     form_step,
@@ -504,8 +503,7 @@ async def test_without_a_free_recruiter_the_bot_keeps_looking(
     assert handover.status in ("requested", "delivered")
 
 
-async def test_a_request_without_a_database_apologises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_a_request_without_a_database_apologises(no_database: None) -> None:
 
     events, dispatcher = await run(tracker_for(new_sender(), "affirm", question="support_needs"))
 
@@ -549,8 +547,7 @@ async def test_the_status_of_an_open_handover(store_database: Engine, language: 
     assert "Sanne" in text
 
 
-async def test_the_status_without_a_database_apologises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_the_status_without_a_database_apologises(no_database: None) -> None:
 
     events, dispatcher = await run(
         tracker_for(new_sender(), "ask_handover_status"), ActionHandoverStatus()

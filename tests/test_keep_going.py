@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from actions.keep_going import ActionChangeLanguage, ActionStoreSuccess, ActionStoreVolunteered
 from tests.support.actions import (
     EMPTY_PROFILE,
-    UNREACHABLE_DATABASE_URL,
     domain,
     entity,
     export,
@@ -96,10 +95,7 @@ async def test_a_success_mentioning_a_diagnosis_is_never_kept(
     assert successes(store_database, sender_id) == []
 
 
-async def test_a_success_without_a_database_is_still_celebrated(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_a_success_without_a_database_is_still_celebrated(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
 
     await ActionStoreSuccess().run(dispatcher, load_tracker("share_success"), domain())

@@ -34,7 +34,6 @@ from store.profiles import (
     split_sender,
 )
 from tests.support.actions import (
-    UNREACHABLE_DATABASE_URL,
     button_payloads,
     domain,
     entity,
@@ -200,10 +199,7 @@ async def test_the_question_is_not_asked(
     assert dispatcher.messages == []
 
 
-async def test_the_question_waits_when_the_database_is_down(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_the_question_waits_when_the_database_is_down(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
 
     events = await ActionAskNudgesConsent().run(
@@ -406,8 +402,7 @@ async def test_a_frequency_needs_telegram_and_a_finished_profile(
     assert row_counts(store_database) == before
 
 
-async def test_a_frequency_without_a_database_apologises(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_a_frequency_without_a_database_apologises(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
 
     await ActionNudgesFrequency().run(

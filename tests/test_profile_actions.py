@@ -23,7 +23,6 @@ from store.models import ChannelIdentity, Profile
 from store.profiles import split_sender
 from tests.support.actions import (
     FULL_PROFILE,
-    UNREACHABLE_DATABASE_URL,
     domain,
     entity,
     exported_profile,
@@ -172,8 +171,7 @@ async def test_update_profile_never_stores_a_diagnosis(store_database: Engine) -
     assert exported_profile(store_database, sender_id) == FULL_PROFILE
 
 
-async def test_update_profile_without_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", UNREACHABLE_DATABASE_URL)
+async def test_update_profile_without_a_database(no_database: None) -> None:
     dispatcher = CollectingDispatcher()
 
     events = await ActionUpdateProfile().run(dispatcher, load_tracker("update_profile"), domain())

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bot.cli.launcher import settings_env
 from bot.delivery.retention import JOB_ID, run_retention_now, schedule_retention
 from bot.delivery.scheduler import PERIODIC, Scheduler
-from core.db import session_scope
+from core.db import database_engine, session_scope
 from core.paths import PROJECT_PYTHON, ROOT
 from core.time import AMSTERDAM
 from store.models import JobSeeker
@@ -68,12 +68,17 @@ def test_a_dry_run_deletes_nothing_and_a_real_run_deletes_the_expired(
     _old_person(engine, "expired", timedelta(days=400))
     _old_person(engine, "recent", timedelta(days=10))
     settings = make_settings(database_url=database_url)
-    dry = run_retention_now(settings, dry_run=True)
-    assert dry.job_seekers >= 1
-    assert _exists(engine, "expired")
-    run_retention_now(settings)
-    assert not _exists(engine, "expired")
-    assert _exists(engine, "recent")
+    try:
+        dry = run_retention_now(settings, dry_run=True)
+        assert dry.job_seekers >= 1
+        assert _exists(engine, "expired")
+        run_retention_now(settings)
+        assert not _exists(engine, "expired")
+        assert _exists(engine, "recent")
+    finally:
+        # The run used the process's engine for the URL (core.db.engine_for keeps a few):
+        # its pooled connection is closed now, not left open for when the engine is let go.
+        database_engine(settings).dispose()
 
 
 @pytest.mark.e2e

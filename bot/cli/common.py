@@ -6,19 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from core.settings import Settings
-
-
-def load_settings() -> Settings:
-    """The settings, or a clear message and exit when the configuration is wrong."""
-    try:
-        return Settings()
-    except ValidationError as error:
-        messages = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
-        sys.exit(f"Configuration error: {messages}")
+from core.settings import Settings, load_settings
 
 
 def upgrade_database(settings: Settings) -> bool:

@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from bot.cli.common import Commands, command, group, load_settings
+from bot.cli.common import Commands, command, group
+from core.settings import load_settings
 
 
 def _person(identity: str) -> tuple[str, str] | None:

@@ -6,7 +6,8 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from bot.cli.common import Commands, command, group, in_database, load_settings
+from bot.cli.common import Commands, command, group, in_database
+from core.settings import load_settings
 
 
 def _split(value: str | None) -> list[str]:

@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot.cli.common import Commands, command, group, load_settings, upgrade_database
+from bot.cli.common import Commands, command, group, upgrade_database
+from core.settings import load_settings
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -12,7 +14,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import Engine, func, select
 
-from core.db import session_scope
+from actions.common import use_database
+from core.db import database_engine, session_scope
 from core.paths import ROOT
 from store.export import export_job_seeker
 from store.models import Consent, JobSeeker, Profile, ProfileItem, SuccessMoment
@@ -23,12 +26,29 @@ from store.profiles import (
     save_profile,
     split_sender,
 )
+from tests.support.stack import make_settings
 
 TRACKERS = ROOT / "tests" / "trackers"
 DOMAIN_DIR = ROOT / "domain"
 # Nothing listens on port 1: connecting fails at once with "connection refused".
 UNREACHABLE_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:1/none"
 LONG_TEXT = " ".join(["woord"] * 300)
+
+
+@contextmanager
+def actions_database(database_url: str) -> Iterator[Engine]:
+    """The actions' database at `database_url`, given to them as the action server does at
+    start-up (the engine from the settings); taken away again afterwards."""
+    engine = database_engine(make_settings(database_url=database_url))
+    use_database(engine)
+    try:
+        yield engine
+    finally:
+        use_database(None)
+        # One engine per URL for the process: closing its pooled connections lets the
+        # PostgreSQL test database be dropped at the end of the session.
+        engine.dispose()
+
 
 # The profile the tests/trackers/save_profile.json slots describe, in the export format.
 FULL_PROFILE: dict[str, Any] = {
