@@ -10,7 +10,7 @@ gateway is killed with SIGKILL and started again. Figures:
 - the 429s the server answered, the duplicates (messages beyond one per person);
 - sent before the kill + sent after the restart, against N; the people who got nothing.
 
-The test suite runs a small version of the same code (tests/test_nudge_dispatch.py).
+The test suite runs a small version of the same code (tests/e2e/test_nudge_dispatch.py).
 """
 
 from __future__ import annotations

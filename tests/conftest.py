@@ -206,8 +206,9 @@ def stack(
         smtp_host="127.0.0.1",
         smtp_port=smtp_server.port,
         smtp_security="none",
-        # Nudges are tested with gateways of their own (test_e2e_nudges, test_nudge_dispatch):
-        # this one would otherwise schedule jobs for every person the other tests create.
+        # Nudges are tested with gateways of their own (tests/e2e/test_nudges.py and
+        # test_nudge_dispatch.py): this one would otherwise schedule jobs for every person the
+        # other tests create.
         nudges_enabled=False,
         # Its outbox still sends any gateway's queued nudges, and every gateway on one
         # database must apply the same rules: a nudge test's gateway (quiet hours off, as

@@ -3,7 +3,7 @@
 APScheduler 3.11 (pinned in requirements/project.lock): `NudgeJobStore` subclasses its
 `SQLAlchemyJobStore` and uses `_reconstitute_job` and the scheduler's `_thread`; `in_flight` and
 `wait_for_runs` read the thread pool executor's `_instances` and `_pool`. A new APScheduler
-version is checked here first (tests/test_nudges.py runs all of it).
+version is checked here first (tests/bot/delivery/test_nudges.py runs all of it).
 """
 
 from __future__ import annotations

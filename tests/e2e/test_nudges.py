@@ -25,9 +25,9 @@ from core.time import utcnow
 from store.jobs import JOBS, nudge_job_id
 from store.models import ChannelIdentity, NudgeLog, NudgeSettings
 from store.nudge_dispatch import STOP_PREFIX
+from tests.e2e.test_spine import INTAKE_NL, _chat_ids, buttons, converse, say
 from tests.support.environment import WEBHOOK_SECRET
 from tests.support.stack import Stack, free_port, telegram_state, wait_until
-from tests.test_e2e import INTAKE_NL, _chat_ids, buttons, converse, say
 
 pytestmark = pytest.mark.e2e
 

@@ -24,8 +24,8 @@ from store.models import (
 )
 from store.profiles import record_consent, save_profile
 from store.recruiters import add_recruiter
+from tests.e2e.test_spine import INTAKE_NL, _chat_ids, converse, post_update, press, say
 from tests.support.stack import Stack, wait_until
-from tests.test_e2e import INTAKE_NL, _chat_ids, converse, post_update, press, say
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ import yaml
 
 from bench.nlu import HOLDOUT
 from core.paths import ROOT
-from tests.test_nlu_holdout import CATALOGUE, examples
+from tests.nlu.test_holdout import CATALOGUE, examples
 
 # [text](entity) or [text]{"entity": ..., "value": ...}
 ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<name>[^)]+)\)|(?P<json>\{[^}]*\}))")

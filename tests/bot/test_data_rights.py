@@ -24,10 +24,10 @@ from store.profiles import (
     record_consent,
     save_profile,
 )
+from tests.bot.test_gateway import SECRET, FakeRasa, ready_client, telegram_settings
 from tests.support.fake_telegram import ApiCall, FakeBotApi
 from tests.support.helpers import text_update
 from tests.support.stack import make_settings
-from tests.test_gateway import SECRET, FakeRasa, ready_client, telegram_settings
 
 
 def command(name: str, language: str = "nl") -> dict[str, Any]:

@@ -38,17 +38,17 @@ from store.retention import (
     expired_job_seekers,
     run_retention,
 )
-from tests.support.stack import own_database
-from tests.test_data_rights_store import (
+from tests.store.test_data_rights import (
     bot_event,
     nudge_job_exists,
     schedule_nudge,
     stored_events,
     user_event,
 )
-from tests.test_data_rights_store import (
+from tests.store.test_data_rights import (
     store_events as store_rasa_events,
 )
+from tests.support.stack import own_database
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=timezone.utc)
 POLICY = RetentionPolicy()

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, select
 from bot.cli.launcher import settings_env
 from core.paths import PROJECT_PYTHON, ROOT
 from store.conversation import EVENTS
+from tests.e2e.test_spine import INTAKE_NL, _chat_ids, buttons, converse, press, say, seekers
 from tests.support.stack import Stack
-from tests.test_e2e import INTAKE_NL, _chat_ids, buttons, converse, press, say, seekers
 
 pytestmark = pytest.mark.e2e
 

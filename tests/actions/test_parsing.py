@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +21,10 @@ from actions.parsing import (
 )
 from bot.language import guess_language
 from core.languages import language_from_code
+from core.paths import ROOT
 from tests.support.actions import LONG_TEXT
 
-GUIDELINES = Path(__file__).parent.parent / "docs" / "nlu-guidelines.md"
+GUIDELINES = ROOT / "docs" / "nlu-guidelines.md"
 
 # The everyday words per pathway value, exactly as the `pathway` row of the guidelines lists them.
 GUIDELINE_PATHWAY_WORDS = {

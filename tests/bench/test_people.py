@@ -20,9 +20,9 @@ from bench.people_score import (
     question_runs,
     score,
 )
+from core.paths import ROOT
 from core.privacy import mentions_health
 
-ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = load_people()
 UNSURE = re.compile(r"weet ik|geen idee|geen flauw benul|not sure|don't know", re.IGNORECASE)
 # Everyday words the health filter takes for a diagnosis ("nah" is NAH, acquired brain injury):

@@ -33,6 +33,7 @@ from store.profiles import (
     save_profile,
     split_sender,
 )
+from tests.store.test_data_rights import nudge_job_exists, schedule_nudge
 from tests.support.actions import (
     button_payloads,
     domain,
@@ -44,7 +45,6 @@ from tests.support.actions import (
     seed_profile,
     store_decisions,
 )
-from tests.test_data_rights_store import nudge_job_exists, schedule_nudge
 
 # Wednesday 4 March 2026, 10:00 in Amsterdam.
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc)

@@ -10,8 +10,8 @@ from playwright.sync_api import Browser, ConsoleMessage, expect
 from sqlalchemy import Engine
 
 from bot.cli import launcher
+from tests.bot.pages.test_recruiter import SUMMARY_LINE, make_handover, status_of
 from tests.support.stack import make_settings, running
-from tests.test_recruiter_page import SUMMARY_LINE, make_handover, status_of
 
 pytestmark = pytest.mark.e2e
 
