@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from core.paths import ROOT
 from core.privacy import mentions_health
 from store.nudge_catalogue import (
     DEFAULT_CATALOGUE,
@@ -21,6 +19,7 @@ from store.nudge_catalogue import (
     load_catalogue,
 )
 from store.nudge_choice import choose_encouragement, choose_module, rank_modules
+from tests.support.cli import CliResult, run_cli
 
 RAW: dict[str, Any] = yaml.safe_load(DEFAULT_CATALOGUE.read_text("utf-8"))
 
@@ -363,15 +362,12 @@ def test_a_new_round_starts_with_a_different_message(catalogue: Catalogue) -> No
 # --- the command ---------------------------------------------------------------------------
 
 
-def check_command(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "werkmaatje"), "nudges", "catalogue", "check", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+def test_the_check_command(
+    catalogue: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def check_command(*args: str) -> CliResult:
+        return run_cli(capsys, "nudges", "catalogue", "check", *args)
 
-
-@pytest.mark.e2e
-def test_the_check_command(catalogue: Catalogue, tmp_path: Path) -> None:
     ok = check_command()
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == (

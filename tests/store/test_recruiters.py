@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,13 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot.cli.launcher import settings_env
 from core.db import session_scope
-from core.paths import PROJECT_PYTHON, ROOT
 from store.models import Handover
 from store.profiles import get_or_create_job_seeker
 from store.recruiters import add_recruiter, candidates, disable_recruiter
 from store.routing import route
+from tests.support.cli import CliResult, run_cli, use_settings
 from tests.support.stack import make_settings
 
 
@@ -69,37 +67,31 @@ def test_the_load_reaches_routing(engine: Engine) -> None:
     assert chosen is not None and chosen.id == free.id
 
 
-def werkmaatje(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **settings_env(make_settings(database_url=f"sqlite:///{database}")),
-        "PATH": "/usr/bin:/bin",
-    }
-    return subprocess.run(
-        [str(PROJECT_PYTHON), "-m", "bot.cli", "recruiters", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+def test_the_recruiters_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    use_settings(monkeypatch, make_settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"))
 
+    def werkmaatje(*args: str) -> CliResult:
+        return run_cli(capsys, "recruiters", *args)
 
-@pytest.mark.e2e
-def test_the_recruiters_command(tmp_path: Path) -> None:
-    database = tmp_path / "recruiters.db"
-    assert "No recruiters yet" in werkmaatje(database, "list").stdout
+    assert "No recruiters yet" in werkmaatje("list").stdout
     added = werkmaatje(
-        database, "add", "--name", "Sanne", "--organisation", "Werkbrug",
+        "add", "--name", "Sanne", "--organisation", "Werkbrug",
         "--regions", "Utrecht, provincie Gelderland", "--sectors", "Zorg",
         "--telegram-chat-id", "12345",
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     assert added.stdout.strip() == "Added recruiter 1: Sanne, Werkbrug."
-    refused = werkmaatje(database, "add", "--name", "X", "--organisation", "Y")
+    refused = werkmaatje("add", "--name", "X", "--organisation", "Y")
     assert refused.returncode == 2
     assert "Telegram chat id or an e-mail" in refused.stderr
-    listing = werkmaatje(database, "list").stdout
+    listing = werkmaatje("list").stdout
     assert "Sanne (Werkbrug)" in listing
     assert "regions: Utrecht, provincie Gelderland" in listing
     assert "sectors: zorg" in listing
-    assert werkmaatje(database, "disable", "1").returncode == 0
-    assert "[disabled]" in werkmaatje(database, "list").stdout
-    missing = werkmaatje(database, "disable", "9")
+    assert werkmaatje("disable", "1").returncode == 0
+    assert "[disabled]" in werkmaatje("list").stdout
+    missing = werkmaatje("disable", "9")
     assert missing.returncode == 2
     assert "there is no recruiter 9" in missing.stderr
