@@ -135,21 +135,24 @@ def create(
     )
 
 
+def _answer(session: Session, sender_id: str, purpose: str, given: bool) -> JobSeeker | None:
+    """Record the person's yes or no to `purpose`; None when they have no profile to share."""
+    seeker = _seeker(session, sender_id)
+    if seeker is not None:
+        channel, _ = identity(sender_id)
+        record_consent(
+            session=session, job_seeker=seeker, purpose=purpose, given=given, channel=channel
+        )
+    return seeker
+
+
 def answer_share(
     session: Session, sender_id: str, *, given: bool, language: str, days: int
 ) -> Reply:
     """Yes or no to sharing the profile; a yes asks about support needs or makes the handover."""
-    seeker = _seeker(session, sender_id)
+    seeker = _answer(session, sender_id, "share_with_recruiter", given)
     if seeker is None:
         return Reply(NEEDS_PROFILE.response)
-    channel, _ = identity(sender_id)
-    record_consent(
-        session=session,
-        job_seeker=seeker,
-        purpose="share_with_recruiter",
-        given=given,
-        channel=channel,
-    )
     if not given:
         return Reply("utter_handover_not_shared")
     if has_support_needs(seeker):
@@ -164,13 +167,9 @@ def answer_support(
     session: Session, sender_id: str, *, given: bool, language: str, days: int
 ) -> Reply:
     """Yes or no to sharing the support needs too; then the handover is made."""
-    seeker = _seeker(session, sender_id)
+    seeker = _answer(session, sender_id, "support_needs", given)
     if seeker is None:
         return Reply(NEEDS_PROFILE.response)
-    channel, _ = identity(sender_id)
-    record_consent(
-        session=session, job_seeker=seeker, purpose="support_needs", given=given, channel=channel
-    )
     if not has_consent(session=session, job_seeker=seeker, purpose="share_with_recruiter"):
         # Withdrawn between the two questions: nothing is shared.
         return Reply("utter_handover_not_shared")

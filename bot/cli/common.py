@@ -53,6 +53,14 @@ def in_database(work: Callable[[Session], str]) -> int:
 Commands = argparse._SubParsersAction  # the sub-commands of a parser (argparse's own type)
 
 
+def report_problems(problems: list[str], where: object) -> int:
+    """Each problem of a checked file on stderr, then how many: exit code 2."""
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s) in {where}.", file=sys.stderr)
+    return 2
+
+
 def command(
     commands: Commands[argparse.ArgumentParser],
     name: str,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.cli.common import Commands, command, group, in_database
+from bot.cli.common import Commands, command, group, in_database, report_problems
 
 
 def cmd_nudges_status(args: argparse.Namespace) -> int:
@@ -48,10 +47,7 @@ def cmd_nudges_catalogue_check(args: argparse.Namespace) -> int:
     try:
         catalogue = load_catalogue(path)
     except CatalogueError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(error.problems)} problem(s) in {path}.", file=sys.stderr)
-        return 2
+        return report_problems(error.problems, path)
     print(
         f"Catalogue OK: {len(catalogue.modules)} modules, "
         f"{len(catalogue.encouragements)} encouragements (nl and en)."

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from bot.cli.common import Commands, command, group
+from bot.cli.common import Commands, command, group, report_problems
 
 
 def cmd_texts_check(args: argparse.Namespace) -> int:
@@ -18,10 +17,7 @@ def cmd_texts_check(args: argparse.Namespace) -> int:
     directory: Path = args.dir or TEXTS_DIR
     catalogue, problems = load_texts(directory)
     if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(problems)} problem(s) in {directory}.", file=sys.stderr)
-        return 2
+        return report_problems(problems, directory)
     audiences = sorted({key.split(".", 1)[0] for key in catalogue})
     print(f"Texts OK: {len(catalogue)} texts (nl and en) for {', '.join(audiences)}.")
     return 0
