@@ -83,3 +83,14 @@ def shift_out_of_quiet_hours(
     if crosses_midnight and local.time() >= quiet.start:
         day += timedelta(days=1)
     return datetime.combine(day, quiet.end, tzinfo=AMSTERDAM)
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """`days` working days (Monday to Friday) after `start`."""
+    moment = start
+    left = days
+    while left > 0:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            left -= 1
+    return moment

@@ -8,7 +8,7 @@ the person. The gateway's outbox worker (bot/delivery/outbox.py) delivers them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.languages import reader_language
 from core.texts import phrase
-from core.time import as_utc
+from core.time import add_working_days, as_utc
 from store.channels import EMAIL, TELEGRAM
 from store.export import profile_dict
 from store.jobs import stop_nudges
@@ -44,17 +44,6 @@ class HandoverError(Exception):
 def first_name(name: str) -> str:
     """The first word of a recruiter's name, as the person gets to hear it."""
     return name.split()[0] if name.strip() else name
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """`days` working days (Monday to Friday) after `start`."""
-    moment = start
-    left = days
-    while left > 0:
-        moment += timedelta(days=1)
-        if moment.weekday() < 5:
-            left -= 1
-    return moment
 
 
 def profile_ready(seeker: JobSeeker) -> bool:

@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 
 from core.db import session_scope
 from core.texts import phrase
-from core.time import as_utc
+from core.time import add_working_days, as_utc
 from store.deletion import delete_job_seeker
 from store.handovers import (
     HandoverError,
-    add_working_days,
     apply_action,
     buttons,
     first_name,
@@ -841,22 +840,6 @@ def test_status_text_is_none_when_nothing_is_open() -> None:
     assert status_text(transient("placed"), "nl", 3) is None
     assert status_text(transient("closed"), "nl", 3) is None
     assert status_text(None, "nl", 3) is None
-
-
-@pytest.mark.parametrize(
-    ("start", "days", "end"),
-    [
-        (FRIDAY, 1, MONDAY),
-        (FRIDAY, 2, TUESDAY),
-        (WEDNESDAY, 2, FRIDAY),
-        (MONDAY, 5, MONDAY + timedelta(days=7)),
-        (FRIDAY + timedelta(days=1), 1, MONDAY),
-        (FRIDAY + timedelta(days=2), 0, FRIDAY + timedelta(days=2)),
-    ],
-)
-def test_add_working_days_skips_weekends(start: datetime, days: int, end: datetime) -> None:
-    """Saturdays and Sundays do not count; the time of day stays."""
-    assert add_working_days(start, days) == end
 
 
 # --- deleting the person ----------------------------------------------------------------------
