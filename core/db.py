@@ -6,9 +6,10 @@ or a URL the caller has; nothing here reads the environment. The schema is store
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,10 +62,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, **POOL)
 
 
-@lru_cache(maxsize=4)
+# A process uses one URL; a few are kept for the tests, which open databases of their own.
+KEPT_ENGINES = 4
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_engines_lock = threading.Lock()
+
+
 def engine_for(url: str) -> Engine:
-    """One engine (and so one pool) per URL for the life of the process."""
-    return make_engine(url)
+    """One engine (and so one pool) per URL for the life of the process. Beyond the few kept,
+    the engine used longest ago is disposed of: its pooled connections are closed, not left
+    for the garbage collector."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        engine = _engines[url] = make_engine(url)
+        while len(_engines) > KEPT_ENGINES:
+            _, oldest = _engines.popitem(last=False)
+            oldest.dispose()
+        return engine
 
 
 def absolute_sqlite_url(url: str) -> str:
