@@ -18,8 +18,8 @@ run: venv venv-rasa ## start the action server, Rasa and the gateway (web chat o
 
 test: venv venv-rasa lint typecheck data-validate pytest conversation-test ## ruff, mypy, data validation, pytest, conversation tests
 
-test-fast: venv lint ## ruff, the layer check and the tests that start no process (-m "not e2e")
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+test-fast: venv lint ## ruff, the layer check and the tests that start no process (-m "not e2e"), on every core
+	$(BIN)/python -m pytest -m "not e2e" -n auto $(PYTEST_ARGS)
 
 lint: venv ## ruff, and the layer contract (bot | actions -> store -> core) with import-linter
 	$(BIN)/ruff check .
