@@ -20,7 +20,6 @@ from actions.parsing import (
     travel_valid,
 )
 from bot.language import guess_language
-from core.languages import language_from_code
 from core.paths import ROOT
 from tests.support.actions import LONG_TEXT
 
@@ -64,25 +63,6 @@ def pathway_word_params() -> list[object]:
 
 
 # --- languages --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("code", "expected"),
-    [
-        ("en-GB", "en"),
-        ("en_US", "en"),
-        ("EN", "en"),
-        (" nl ", "nl"),
-        ("nl-BE", "nl"),
-        ("de", None),
-        ("english", None),
-        ("", None),
-        (None, None),
-        (42, None),
-    ],
-)
-def test_language_from_code(code: object, expected: str | None) -> None:
-    assert language_from_code(code) == expected
 
 
 @pytest.mark.parametrize(

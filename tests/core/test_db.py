@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
 from core.db import KEPT_ENGINES, engine_for
 
@@ -16,6 +17,7 @@ def test_one_engine_per_url_and_the_oldest_let_go_is_closed(tmp_path: Path) -> N
     with first.connect() as connection:
         connection.execute(text("select 1"))
     pool = first.pool
+    assert isinstance(pool, QueuePool)
     assert pool.checkedin() == 1  # the connection waits in the pool for the next use
     for url in urls[1:]:
         engine_for(url)
