@@ -87,6 +87,24 @@ class Channel(Protocol):
         ...
 
 
+class WithoutConversation:
+    """What the channels that carry no conversation of their own share (e-mail, and the web chat,
+    which answers in the response to each request): no reply to send, no limits on a text, and
+    no numbered messages (a cut-off send is found by its idempotency key instead)."""
+
+    name: str
+    text_limit: int | None = None
+    caption_limit: int | None = None
+
+    async def reply(self, recipient: str, message: Reply) -> None:
+        """Not this channel's: see the class."""
+        raise NotImplementedError(f"the {self.name} channel sends no conversation replies")
+
+    def floor(self, recipient: str, recorded: int | None) -> int | None:
+        """Not numbered: the recorded id as it is."""
+        return recorded
+
+
 class PermanentError(Exception):
     """A delivery that can never succeed (blocked bot, unknown address)."""
 

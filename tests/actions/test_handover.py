@@ -170,6 +170,16 @@ def current_status(engine: Engine, sender_id: str, language: str) -> str | None:
         )
 
 
+async def with_a_handover(engine: Engine) -> str:
+    """A new person with a ready profile, a recruiter for their place and a handover to them."""
+    sender_id = new_sender()
+    place = unique_place()
+    seed_ready_profile(engine, sender_id, place=place)
+    add_routed_recruiter(engine, place)
+    await share_and_create(sender_id)
+    return sender_id
+
+
 async def share_and_create(sender_id: str, language: str = "nl") -> CollectingDispatcher:
     """Ask for a recruiter and say yes to sharing (the profile has no support needs)."""
     events, dispatcher = await run(tracker_for(sender_id, "request_recruiter", language=language))
@@ -360,11 +370,7 @@ async def test_yes_to_sharing_hands_over_to_the_routed_recruiter(
 async def test_a_second_request_tells_the_status_and_makes_no_second_handover(
     store_database: Engine,
 ) -> None:
-    sender_id = new_sender()
-    place = unique_place()
-    seed_ready_profile(store_database, sender_id, place=place)
-    add_routed_recruiter(store_database, place)
-    await share_and_create(sender_id)
+    sender_id = await with_a_handover(store_database)
     outbox_before = outbox_count(store_database)
 
     events, dispatcher = await run(tracker_for(sender_id, "request_recruiter"))
@@ -382,11 +388,7 @@ async def test_a_second_request_tells_the_status_and_makes_no_second_handover(
 async def test_a_late_yes_while_a_handover_is_open_makes_no_second_one(
     store_database: Engine,
 ) -> None:
-    sender_id = new_sender()
-    place = unique_place()
-    seed_ready_profile(store_database, sender_id, place=place)
-    add_routed_recruiter(store_database, place)
-    await share_and_create(sender_id)
+    sender_id = await with_a_handover(store_database)
 
     # The same "ja" pressed again on the old question.
     events, dispatcher = await run(
@@ -401,11 +403,7 @@ async def test_a_late_yes_while_a_handover_is_open_makes_no_second_one(
 async def test_a_request_made_at_the_same_moment_answers_with_the_status(
     store_database: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sender_id = new_sender()
-    place = unique_place()
-    seed_ready_profile(store_database, sender_id, place=place)
-    add_routed_recruiter(store_database, place)
-    await share_and_create(sender_id)
+    sender_id = await with_a_handover(store_database)
     # Another request opened a handover after this one looked: the unique index refuses it.
     monkeypatch.setattr(store.handovers, "open_handover", lambda seeker, *, session: None)
     caplog.set_level(logging.INFO, logger="actions.handover")
@@ -530,11 +528,7 @@ async def test_the_status_without_a_handover(store_database: Engine, profile: st
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 async def test_the_status_of_an_open_handover(store_database: Engine, language: str) -> None:
-    sender_id = new_sender()
-    place = unique_place()
-    seed_ready_profile(store_database, sender_id, place=place)
-    add_routed_recruiter(store_database, place)
-    await share_and_create(sender_id)
+    sender_id = await with_a_handover(store_database)
 
     events, dispatcher = await run(
         tracker_for(sender_id, "ask_handover_status", language=language), ActionHandoverStatus()

@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from bot.channels import ButtonRules, PermanentError, RetryLater
-from bot.rasa_client import Reply
+from bot.channels import ButtonRules, PermanentError, RetryLater, WithoutConversation
 from core.settings import Settings
 from store.channels import EMAIL
 from store.outbox import Claimed
@@ -61,20 +60,15 @@ def send_email(settings: Settings, message: EmailMessage) -> None:
         raise RetryLater(type(error).__name__) from error
 
 
-class EmailSender:
-    """E-mail as a Channel: one SMTP conversation per message, to recruiters only."""
+class EmailSender(WithoutConversation):
+    """E-mail as a Channel: one SMTP conversation per message, to recruiters only; a repeated
+    e-mail keeps its Message-ID."""
 
     name = EMAIL
     buttons = ButtonRules(most=0)  # none: a summary links to the recruiter page instead
-    text_limit = None
-    caption_limit = None
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-
-    async def reply(self, recipient: str, message: Reply) -> None:
-        """E-mail carries no conversation."""
-        raise NotImplementedError("e-mail carries no conversation")
 
     async def can_reach(self, recipient: str) -> bool:
         """Any time: e-mail goes to recruiters only (store/handovers.py), who asked for it."""
@@ -83,10 +77,6 @@ class EmailSender:
     async def ready(self) -> bool:
         """An SMTP server is only reached when there is something to send."""
         return True
-
-    def floor(self, recipient: str, recorded: int | None) -> int | None:
-        """E-mails are not numbered; a repeat keeps its Message-ID instead."""
-        return recorded
 
     async def send(self, row: Claimed, still_mine: Callable[[], Awaitable[bool]]) -> str | None:
         """Hand the row's e-mail to the SMTP server, off the event loop."""

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import OrderedDict
 from typing import Any
 
 from telegram import Update
@@ -21,6 +20,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram.keyboards import Recent
 from bot.channels.telegram.nudge_buttons import PREFIX as NUDGE_PREFIX
 from bot.channels.telegram.nudge_buttons import NudgeButtons
 from bot.channels.telegram.rate_limit import SteadyRateLimiter, replies
@@ -43,20 +43,14 @@ TYPING_AFTER_SECONDS = 0.5
 TYPING_EVERY_SECONDS = 4.0
 
 
-class RecentIds:
-    """A bounded set of recently seen update ids; Telegram re-sends an update it saw no 2xx for."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._ids: OrderedDict[int, None] = OrderedDict()
+class RecentIds(Recent[int, None]):
+    """The update ids seen last; Telegram re-sends an update it saw no 2xx for."""
 
     def add(self, update_id: int) -> bool:
         """Remember `update_id`; False when it was already seen."""
-        if update_id in self._ids:
+        if update_id in self:
             return False
-        self._ids[update_id] = None
-        if len(self._ids) > self._size:
-            self._ids.popitem(last=False)
+        self.remember(update_id, None)
         return True
 
 

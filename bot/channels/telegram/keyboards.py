@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -20,22 +20,38 @@ SIDE_BY_SIDE = 3
 SHORT_TITLE = 12
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Recent(OrderedDict[K, V]):
+    """A mapping that keeps the `size` keys added last: Telegram's answers refer back to recent
+    things only (a button under a recent message, an update re-sent within the hour)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: K, value: V) -> None:
+        """Add or refresh `key`, forgetting the oldest beyond `size`."""
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
 class CallbackPayloads:
     """Maps Rasa button payloads longer than Telegram allows to short tokens and back."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self._size = size
-        self._payloads: OrderedDict[str, str] = OrderedDict()
+        self._payloads: Recent[str, str] = Recent(size)
 
     def encode(self, payload: str) -> str:
         """callback_data for a payload."""
         if len(payload.encode()) <= CALLBACK_DATA_LIMIT:
             return payload
         token = "#" + hashlib.sha256(payload.encode()).hexdigest()[:40]
-        self._payloads[token] = payload
-        self._payloads.move_to_end(token)
-        if len(self._payloads) > self._size:
-            self._payloads.popitem(last=False)
+        self._payloads.remember(token, payload)
         return token
 
     def decode(self, data: str) -> str | None:

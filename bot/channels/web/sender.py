@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.channels import ButtonRules, PermanentError
-from bot.rasa_client import Reply
+from bot.channels import ButtonRules, PermanentError, WithoutConversation
 from store.channels import WEB
 from store.outbox import Claimed
 
 
-class WebSender:
+class WebSender(WithoutConversation):
     """The web chat as a Channel: it answers each message in the response to it
     (bot/channels/web/chat.py), and what the bot has to say unasked (a recruiter's news) waits
     in the outbox until the person's next message (store.outbox.take_inbox)."""
 
     name = WEB
     buttons = ButtonRules()  # the page shows whatever Rasa sends
-    text_limit = None
-    caption_limit = None
-
-    async def reply(self, recipient: str, message: Reply) -> None:
-        """The web chat's answer is the response to the person's request."""
-        raise NotImplementedError("the web chat answers in the response to each message")
 
     async def can_reach(self, recipient: str) -> bool:
         """Never: the browser asks, the bot answers."""
@@ -31,10 +24,6 @@ class WebSender:
     async def ready(self) -> bool:
         """Never: its rows wait for the person's next message, which takes them."""
         return False
-
-    def floor(self, recipient: str, recorded: int | None) -> int | None:
-        """Not numbered."""
-        return recorded
 
     async def send(self, row: Claimed, still_mine: Callable[[], Awaitable[bool]]) -> str | None:
         """Not sent: the outbox leaves the web chat's rows alone (see ready)."""
