@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from actions.common import current_language, identity, in_session
-from core.settings import Settings, get_settings
+from core.settings import get_settings
 from core.time import utcnow
 from store.handovers import (
     first_name,
@@ -62,14 +62,9 @@ NEEDS_PROFILE = Reply("utter_handover_needs_profile", question="finish_profile")
 
 
 def contact_days() -> int:
-    """Within how many working days a recruiter contacts the person (HANDOVER_CONTACT_...)."""
-    try:
-        return get_settings().handover_contact_working_days
-    except ValueError:
-        # Settings that do not validate stop the gateway; here the default still gives an answer.
-        logger.warning("The settings could not be read; using the default contact period")
-        default: int = Settings.model_fields["handover_contact_working_days"].default
-        return default
+    """Within how many working days a recruiter contacts the person (HANDOVER_CONTACT_...).
+    The action server checked the settings at start-up: it does not start on invalid ones."""
+    return get_settings().handover_contact_working_days
 
 
 def status_reply(handover: Handover | None, language: str, days: int) -> Reply:

@@ -37,6 +37,7 @@ def render(template: str, /, **context: object) -> str:
     return environment().get_template(template).render(**context)
 
 
+@lru_cache(maxsize=8)
 def static(name: str) -> str:
-    """A file served as it is, such as a stylesheet."""
+    """A file served as it is, such as a stylesheet; read once."""
     return (TEMPLATES_DIR / name).read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from core.paths import ROOT
-from core.texts import TEXTS_DIR, check_texts, keys, load_texts, phrase, phrases
+from core.texts import check_texts, keys, load_texts, phrase, phrases
 
 SOURCES = [
     path
@@ -125,4 +125,3 @@ def test_the_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "person.yml:2: person.gateway.hello: en: missing or empty" in err
     assert f"1 problem(s) in {folder}." in err
-    assert TEXTS_DIR.name == "texts"
